@@ -1,0 +1,65 @@
+# CEPAT — `make run` for a demo on SQLite, `make test` for the whole suite on PostgreSQL.
+# Both do all their own set-up on a fresh machine (Debian, root or sudo-less apt).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+DB_NAME ?= cepat
+DB_USER ?= cepat
+export DATABASE_URL_TEST := postgres://$(DB_USER)@$(PG_HOST):$(PG_PORT)/$(DB_NAME)
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gettext postgresql-client
+
+.PHONY: help setup system-packages venv messages postgres run test lint fmt
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+system-packages:  ## Debian packages WeasyPrint, i18n and the PostgreSQL client need (installed only when missing)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+venv: $(BIN)/python  ## Virtualenv with the project and its development tools
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -e '.[dev]'
+
+setup: system-packages venv messages  ## Everything both run and test need
+
+messages:  ## Compile the translations
+	@$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv
+
+postgres:  ## Start PostgreSQL if it is not running and create the role the tests use
+	@pg_isready -q -h $(PG_HOST) -p $(PG_PORT) || { \
+		echo "Starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) -p $(PG_PORT) && break; sleep 1; done; }
+	@psql -h $(PG_HOST) -p $(PG_PORT) -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$(DB_USER)'" | grep -q 1 || \
+		psql -q -h $(PG_HOST) -p $(PG_PORT) -U postgres -c "CREATE ROLE $(DB_USER) LOGIN CREATEDB"
+	@psql -h $(PG_HOST) -p $(PG_PORT) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 || \
+		psql -q -h $(PG_HOST) -p $(PG_PORT) -U postgres -c "CREATE DATABASE $(DB_NAME) OWNER $(DB_USER)"
+
+run: setup  ## Migrate, load the SOP library and demo data, serve on 127.0.0.1:8000 with the timer dispatcher
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py sop load
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py demo_data
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py dispatch_timers --interval 30 & \
+		dispatcher=$$!; trap "kill $$dispatcher" EXIT INT TERM; \
+		DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: setup postgres  ## The whole suite on PostgreSQL
+	DATABASE_URL=$(DATABASE_URL_TEST) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint:  ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt:  ## Format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,135 @@
+"""The audit trail: append-only events, hash-chained per case and globally.
+
+Each event's hash covers its content and the hashes before it in both chains, so editing, deleting or reordering
+any row breaks a link that `audit_verify` finds. Appends take the single chain-head row FOR UPDATE, which orders
+them globally; the case row is already locked by the calling service, which orders the case chain.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEvent, Case, User
+
+GENESIS = "0" * 64
+
+
+def _event_hash(event: AuditEvent) -> str:
+    payload = {
+        "global_seq": event.global_seq,
+        "case": event.case_id,
+        "case_seq": event.case_seq,
+        "at": event.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "actor": event.actor_id,
+        "on_behalf_of": event.on_behalf_of_id,
+        "action": event.action,
+        "step": event.step,
+        "before": event.before,
+        "after": event.after,
+        "note": event.note,
+        "attachment_hashes": event.attachment_hashes,
+        "case_prev_hash": event.case_prev_hash,
+        "global_prev_hash": event.global_prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def audit_append(
+    *,
+    action: str,
+    actor: User | None,
+    case: Case | None = None,
+    on_behalf_of_id: int | None = None,
+    step: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str = "",
+    attachment_hashes: Iterable[str] = (),
+) -> AuditEvent:
+    """Append one event. Call inside the transaction of the change it records."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_append must run inside the transaction of the change it records")
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    case_seq, case_prev = None, ""
+    if case is not None:
+        last = AuditEvent.objects.filter(case=case).order_by("-case_seq").values_list("case_seq", "hash").first()
+        case_seq, case_prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = AuditEvent(
+        case=case,
+        global_seq=head.last_seq + 1,
+        case_seq=case_seq,
+        at=timezone.now(),
+        actor=actor,
+        on_behalf_of_id=on_behalf_of_id,
+        action=action,
+        step=step,
+        before=before or {},
+        after=after or {},
+        note=note,
+        attachment_hashes=list(attachment_hashes),
+        case_prev_hash=case_prev,
+        global_prev_hash=head.last_hash or GENESIS,
+    )
+    event.hash = _event_hash(event)
+    event.save(force_insert=True)
+    head.last_seq, head.last_hash = event.global_seq, event.hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    global_seq: int | None
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"event #{self.global_seq} (id {self.event_id}): {self.reason}"
+
+
+def audit_verify() -> ChainBreak | None:
+    """Walk both chains; return the first break (lowest global sequence), or None when intact."""
+    breaks = [b for b in (_verify_global(), _verify_cases()) if b is not None]
+    return min(breaks, key=lambda b: b.global_seq or 0) if breaks else None
+
+
+def _rows(order: tuple[str, ...]) -> Iterator[AuditEvent]:
+    return AuditEvent.objects.order_by(*order).iterator(chunk_size=2000)
+
+
+def _verify_global() -> ChainBreak | None:
+    expected_seq, prev_hash = 1, GENESIS
+    for event in _rows(("global_seq",)):
+        if event.global_seq != expected_seq:
+            return ChainBreak(event.global_seq, event.pk, f"expected sequence {expected_seq} (an event is missing)")
+        if event.global_prev_hash != prev_hash:
+            return ChainBreak(event.global_seq, event.pk, "does not link to the event before it")
+        if _event_hash(event) != event.hash:
+            return ChainBreak(event.global_seq, event.pk, "content does not match its hash (edited)")
+        expected_seq, prev_hash = expected_seq + 1, event.hash
+    head = AuditChainHead.objects.get(pk=1)
+    if head.last_seq != expected_seq - 1 or (head.last_hash or GENESIS) != prev_hash:
+        return ChainBreak(expected_seq - 1, None, "the chain ends before its recorded head (events removed)")
+    return None
+
+
+def _verify_cases() -> ChainBreak | None:
+    current_case, expected_seq, prev_hash = None, 1, GENESIS
+    for event in AuditEvent.objects.filter(case__isnull=False).order_by("case_id", "case_seq").iterator(2000):
+        if event.case_id != current_case:
+            current_case, expected_seq, prev_hash = event.case_id, 1, GENESIS
+        if event.case_seq != expected_seq:
+            return ChainBreak(event.global_seq, event.pk, f"case {event.case_id}: expected case event {expected_seq}")
+        if event.case_prev_hash != prev_hash:
+            return ChainBreak(event.global_seq, event.pk, f"case {event.case_id}: does not link to the event before")
+        expected_seq, prev_hash = expected_seq + 1, event.hash
+    return None

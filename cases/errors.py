@@ -1,0 +1,35 @@
+"""Errors that services raise for people to read. Messages are constants so tests can import them."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+NOT_ALLOWED = _("You are not allowed to do this.")
+AUDITORS_READ_ONLY = _("Auditors can read cases but cannot change them.")
+CANNOT_START_SOP = _("You are not allowed to start a case of %(sop)s.")
+SOP_VERSION_RETIRED = _("This SOP version is no longer current; start the case from the catalogue again.")
+NO_UNIT_FOR_CASE = _("No unit in the org chart holds role %(role)s, so the case has nowhere to go.")
+TASK_NOT_OPEN = _("This step was already completed or cancelled (%(status)s).")
+TASK_TAKEN = _("This step has already been taken by %(owner)s.")
+TASK_NOT_YOURS = _("This step is not offered to you.")
+TASK_NOT_ASSIGNED = _("This step is not assigned to anyone.")
+CASE_NOT_OPEN = _("Case %(reference)s is %(status)s and can no longer change.")
+CASE_NOT_RESOLVED = _("Only a resolved case can be closed.")
+REASON_REQUIRED = _("Give a reason.")
+COMMENT_EMPTY = _("A comment cannot be empty.")
+REASSIGN_TARGET_OUTSIDE = _("%(user)s holds no position in a unit you supervise.")
+STEP_FORM_INVALID = _("The step cannot be completed: check the highlighted fields.")
+INTAKE_FORM_INVALID = _("The case cannot be started: check the highlighted fields.")
+
+
+class ApplicationError(Exception):
+    """A refusal with a message for the user; the service changed nothing."""
+
+    def __init__(self, message: Any, *, params: dict[str, Any] | None = None, errors: dict[str, Any] | None = None):
+        self.message = message % params if params else message
+        self.errors = errors or {}
+        super().__init__(str(self.message))
+
+
+class PermissionDenied(ApplicationError):
+    pass

@@ -1,0 +1,17 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+
+class UserLanguageMiddleware:
+    """Activate the logged-in user's preferred language (Bahasa Indonesia unless they chose English)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language:
+            request.COOKIES[translation.trans_real.settings.LANGUAGE_COOKIE_NAME] = user.language
+        return self.get_response(request)

@@ -1,0 +1,343 @@
+"""The domain: users and the org chart, cases and their lifecycle, attachments, comments and the audit trail."""
+
+from __future__ import annotations
+
+import django_fsm as fsm
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who logs in. What printed documents need about them lives here."""
+
+    full_name = models.CharField(_("full name with titles"), max_length=200, blank=True)
+    nip = models.CharField(_("NIP"), max_length=18, blank=True, help_text=_("Civil-servant number (18 digits)."))
+    pangkat_golongan = models.CharField(_("rank/grade"), max_length=100, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    def __str__(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+class Unit(models.Model):
+    """An organisational unit: Biro → Bagian → Subbagian/Tim."""
+
+    class Kind(models.TextChoices):
+        BIRO = "biro", _("Bureau")
+        BAGIAN = "bagian", _("Division")
+        SUBBAGIAN = "subbagian", _("Subdivision")
+        TIM = "tim", _("Working team")
+        EXTERNAL = "external", _("Other unit")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jayapura")
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    """A role code used by SOPs as pelaksana (e.g. AGD, KRT, KARO, AUD)."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Position(models.Model):
+    """A jabatan in a unit. SOP steps are routed to positions by role, never to people directly."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="positions")
+    title = models.CharField(_("title"), max_length=200)
+    roles = models.ManyToManyField(Role, verbose_name=_("roles"), related_name="positions", blank=True)
+    is_head = models.BooleanField(
+        _("head of unit"), default=False, help_text=_("The head is the direct supervisor of the unit's staff.")
+    )
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = ["unit__code", "-is_head", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit"], condition=Q(is_head=True), name="one_head_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PositionHolding(models.Model):
+    """A user holding a position from a date to a date: definitively, or as Plt/Plh."""
+
+    class Kind(models.TextChoices):
+        DEFINITIVE = "definitif", _("Definitive")
+        PLT = "plt", _("Plt (acting official)")
+        PLH = "plh", _("Plh (daily executive)")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="holdings")
+    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="holdings")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DEFINITIVE)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("position holding")
+        verbose_name_plural = _("position holdings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="holding_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.position} ({self.get_kind_display()})"
+
+
+class Delegation(models.Model):
+    """Leave substitution: while it runs, the substitute acts on the delegator's positions, on their behalf."""
+
+    delegator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given")
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")), name="delegation_dates_ordered"
+            ),
+            models.CheckConstraint(condition=~Q(delegator=models.F("substitute")), name="delegation_not_to_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delegator} → {self.substitute}"
+
+
+class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
+    """One request or letter moving through one SOP version.
+
+    viewflow owns the step progress (its Process and Tasks); this row owns the business data and the coarse
+    lifecycle.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Derajat(models.TextChoices):
+        BIASA = "biasa", _("Ordinary (biasa)")
+        SEGERA = "segera", _("Urgent (segera)")
+        SANGAT_SEGERA = "sangat_segera", _("Very urgent (sangat segera)")
+
+    class Keamanan(models.TextChoices):
+        BIASA = "B", _("B — ordinary")
+        TERBATAS = "T", _("T — limited")
+        RAHASIA = "R", _("R — confidential")
+        SANGAT_RAHASIA = "SR", _("SR — strictly confidential")
+
+    OPEN_STATUSES = (Status.DRAFT, Status.OPEN, Status.ON_HOLD)
+
+    reference = models.CharField(_("case number"), max_length=32, unique=True)
+    nomor_agenda = models.CharField(_("agenda number"), max_length=64, blank=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    requester_name = models.CharField(_("requester"), max_length=200)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requested_cases",
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="cases")
+    sop_version = models.ForeignKey(
+        "workflows.SopVersion", verbose_name=_("SOP version"), on_delete=models.PROTECT, related_name="cases"
+    )
+    derajat = models.CharField(_("urgency"), max_length=16, choices=Derajat.choices, default=Derajat.BIASA)
+    tingkat_keamanan = models.CharField(
+        _("security level"), max_length=2, choices=Keamanan.choices, default=Keamanan.BIASA
+    )
+    status = fsm.FSMField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, protected=True, db_index=True
+    )
+    data = models.JSONField(_("case data"), default=dict, blank=True)
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    process = models.OneToOneField(
+        "viewflow.Process", null=True, blank=True, on_delete=models.PROTECT, related_name="case"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_cases")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["unit", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "on_hold"]) | Q(closed_at__isnull=False),
+                name="finished_case_has_closed_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.subject}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.tingkat_keamanan in (self.Keamanan.RAHASIA, self.Keamanan.SANGAT_RAHASIA)
+
+    @fsm.transition(field=status, source=Status.DRAFT, target=Status.OPEN)
+    def open(self) -> None:
+        pass
+
+    @fsm.transition(field=status, source=Status.OPEN, target=Status.ON_HOLD)
+    def hold(self) -> None:
+        pass
+
+    @fsm.transition(field=status, source=Status.ON_HOLD, target=Status.OPEN)
+    def resume(self) -> None:
+        pass
+
+    @fsm.transition(field=status, source=[Status.OPEN, Status.ON_HOLD], target=Status.RESOLVED)
+    def resolve(self, *, note: str = "") -> None:
+        self.outcome_note = note
+        self.closed_at = timezone.now()
+
+    @fsm.transition(field=status, source=[Status.OPEN, Status.ON_HOLD], target=Status.REJECTED)
+    def reject(self, *, note: str = "") -> None:
+        self.outcome_note = note
+        self.closed_at = timezone.now()
+
+    @fsm.transition(field=status, source=[Status.DRAFT, Status.OPEN, Status.ON_HOLD], target=Status.CANCELLED)
+    def cancel(self, *, note: str) -> None:
+        self.outcome_note = note
+        self.closed_at = timezone.now()
+
+    @fsm.transition(field=status, source=Status.RESOLVED, target=Status.CLOSED)
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+
+class Attachment(models.Model):
+    """A file attached to a case (at intake or at a step); its SHA-256 goes into the audit event."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    step = models.CharField(_("step"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=64, help_text=_("The kelengkapan item this file satisfies."))
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Comment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:40]}"
+
+
+class AuditEvent(models.Model):
+    """One act, appended and never changed. Chained per case and globally by SHA-256 (see cases/audit.py)."""
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    global_seq = models.PositiveBigIntegerField(unique=True)
+    case_seq = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    step = models.CharField(_("step"), max_length=64, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    attachment_hashes = models.JSONField(default=list, blank=True)
+    case_prev_hash = models.CharField(max_length=64, blank=True)
+    global_prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["global_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "case_seq"], name="one_event_per_case_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.global_seq} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends to the global chain (locked FOR UPDATE by every append)."""
+
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="single_chain_head")]
+
+    def __str__(self) -> str:
+        return f"audit head #{self.last_seq}"

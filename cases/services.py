@@ -1,0 +1,378 @@
+"""Every change to a case goes through one of these functions.
+
+Each checks permission, locks the case row (so acts on one case are serialised), writes in one transaction and
+appends exactly one audit event. Bad input raises ApplicationError before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from workflows.compiler import flow_class_for
+from workflows.forms import DECISION_FIELD, NOTE_FIELD, intake_form_class, step_form_class
+from workflows.models import SopVersion
+from workflows.routing import route_tasks
+from workflows.sop_schema import CASE_COLUMNS
+
+from . import errors
+from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
+from .audit import audit_append
+from .models import Attachment, Case, Comment, Position, Unit, User
+from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
+
+OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def _lock_case(case_id: int) -> Case:
+    return Case.objects.select_for_update().select_related("sop_version", "unit").get(pk=case_id)
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise errors.ApplicationError(
+            errors.CASE_NOT_OPEN, params={"reference": case.reference, "status": case.get_status_display()}
+        )
+
+
+def _store_attachments(*, case: Case, step: str, files: dict[str, UploadedFile], user: User) -> list[str]:
+    hashes = []
+    for kind, upload in files.items():
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        attachment = Attachment(
+            case=case, step=step, kind=kind, original_name=upload.name[:255], size=upload.size,
+            sha256=digest.hexdigest(), uploaded_by=user,
+        )
+        attachment.file.save(upload.name, upload, save=False)
+        attachment.save()
+        hashes.append(f"{kind}:{upload.name}:{attachment.sha256}")
+    return hashes
+
+
+def _apply_values(case: Case, values: dict[str, Any]) -> list[str]:
+    """Write form values to the case: named columns to their columns, the rest into case.data."""
+    changed = []
+    for name, value in values.items():
+        if name in CASE_COLUMNS:
+            setattr(case, name, value)
+            changed.append(name)
+        else:
+            case.data[name] = value
+    return [*changed, "data"]
+
+
+def _new_human_tasks(process_id: int, after_task_id: int) -> list[Task]:
+    return list(
+        Task.objects.filter(process_id=process_id, pk__gt=after_task_id, flow_task_type="HUMAN", status=STATUS.NEW)
+    )
+
+
+def _last_task_id(process_id: int) -> int:
+    return Task.objects.filter(process_id=process_id).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
+    """Move the coarse lifecycle after the flow advanced: finished → resolved/rejected, paused → on hold.
+
+    Returns the end reached (or "") and the open steps.
+    """
+    process = case.process
+    process.refresh_from_db(fields=["status"])
+    open_tasks = list(process.task_set.filter(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"))
+    open_steps = [t.flow_task.name for t in open_tasks]
+    if process.status == PROCESS.DONE:
+        end_task = process.task_set.filter(flow_task_type="END").order_by("-pk").first()
+        end_step = case.sop_version.step(end_task.flow_task.name)
+        if end_step["outcome"] == "rejected":
+            case.reject(note=end_step["kegiatan"])
+        elif end_step["outcome"] == "cancelled":
+            case.cancel(note=end_step["kegiatan"])
+        else:
+            case.resolve(note=end_step["kegiatan"])
+        return end_step["id"], open_steps
+    paused = any(case.sop_version.step(s).get("type") == "pause" for s in open_steps)
+    if paused and case.status == Case.Status.OPEN:
+        case.hold()
+    elif not paused and case.status == Case.Status.ON_HOLD:
+        case.resume()
+    return "", open_steps
+
+
+def _case_unit_for(definition: dict[str, Any], acting: Acting | None) -> int:
+    owner_role = definition["owner_role"]
+    if acting is not None and owner_role in acting.role_codes:
+        return acting.unit_id
+    positions = positions_with_role(owner_role, acting.unit_id if acting else _root_unit_id())
+    if not positions:
+        raise errors.ApplicationError(errors.NO_UNIT_FOR_CASE, params={"role": owner_role})
+    return Position.objects.values_list("unit_id", flat=True).get(pk=positions[0])
+
+
+def _root_unit_id() -> int:
+    return Unit.objects.filter(parent__isnull=True).order_by("pk").values_list("pk", flat=True).first() or 0
+
+
+@transaction.atomic
+def case_start(
+    *, sop_version: SopVersion, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
+) -> Case:
+    """Open a case on the current version of an SOP with its intake data, and route its first step."""
+    definition = sop_version.definition
+    if not sop_version.is_current:
+        raise errors.ApplicationError(errors.SOP_VERSION_RETIRED)
+    if not may_start_sop(acting_user, definition):
+        raise errors.PermissionDenied(errors.CANNOT_START_SOP, params={"sop": sop_version.code})
+    acting = intake_position(acting_user, definition)
+    form = intake_form_class(definition)(data, files or {})
+    if not form.is_valid():
+        raise errors.ApplicationError(errors.INTAKE_FORM_INVALID, errors=form.errors)
+
+    case = Case(
+        reference=f"tmp-{timezone.now().timestamp()}-{acting_user.pk}",
+        unit_id=_case_unit_for(definition, acting),
+        sop_version=sop_version,
+        requester=None if acting is not None else acting_user,
+        created_by=acting_user,
+    )
+    _apply_values(case, form.values())
+    case.save()
+    case.reference = f"{sop_version.code}/{timezone.localdate().year}/{case.pk:06d}"
+    attachment_hashes = _store_attachments(case=case, step="", files=form.files_by_kind(), user=acting_user)
+
+    flow_class = flow_class_for(sop_version)
+    case.process = flow_class.start.run(_process_data={"case": case.pk})
+    case.open()
+    case.save(update_fields=["reference", "process", "status"])
+    new_tasks = _new_human_tasks(case.process_id, 0)
+    route_tasks(case=case, tasks=new_tasks)
+    audit_append(
+        action="case_started",
+        actor=acting_user,
+        case=case,
+        on_behalf_of_id=acting.on_behalf_of_id if acting else None,
+        after={
+            "sop": sop_version.code, "revision": sop_version.revision, "content_hash": sop_version.content_hash,
+            "status": case.status, "data": form.values(), "next_steps": [t.flow_task.name for t in new_tasks],
+        },
+        note=form.cleaned_data.get(NOTE_FIELD, ""),
+        attachment_hashes=attachment_hashes,
+    )
+    return case
+
+
+def _lock_task(task_id: int) -> tuple[Case, Task]:
+    """Lock the case first (every service does, so there is one lock order), then read the task fresh."""
+    process_id = Task.objects.values_list("process_id", flat=True).get(pk=task_id)
+    case = Case.objects.select_for_update().select_related("sop_version", "unit", "process").get(
+        process_id=process_id
+    )
+    task = Task.objects.select_related("process", "owner").get(pk=task_id)
+    return case, task
+
+
+def _require_task_open(task: Task) -> None:
+    if task.status not in OPEN_TASK_STATUSES:
+        raise errors.ApplicationError(errors.TASK_NOT_OPEN, params={"status": task.get_status_display()})
+
+
+def _require_not_auditor_only(user: User) -> None:
+    acting = acting_positions(user)
+    if acting and all("AUD" in a.role_codes for a in acting):
+        raise errors.PermissionDenied(errors.AUDITORS_READ_ONLY)
+
+
+@transaction.atomic
+def task_claim(*, task_id: int, acting_user: User) -> Task:
+    """Take an unassigned step from the unit queue into one's own inbox."""
+    case, task = _lock_task(task_id)
+    _require_open(case)
+    _require_task_open(task)
+    if task.owner_id is not None:
+        raise errors.ApplicationError(errors.TASK_TAKEN, params={"owner": task.owner})
+    acting = acting_for_task(acting_user, task)
+    if acting is None:
+        raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
+    with task.flow_task.flow_class.lock(task.process_id):
+        task.flow_task.activation_class(task).assign(acting_user)
+    audit_append(
+        action="step_claimed", actor=acting_user, case=case, on_behalf_of_id=acting.on_behalf_of_id,
+        step=task.flow_task.name, before={"owner": None}, after={"owner": acting_user.pk},
+    )
+    return task
+
+
+@transaction.atomic
+def task_release(*, task_id: int, acting_user: User) -> Task:
+    """Put a step one holds back into the unit queue."""
+    case, task = _lock_task(task_id)
+    _require_open(case)
+    _require_task_open(task)
+    if task.owner_id != acting_user.pk:
+        raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
+    with task.flow_task.flow_class.lock(task.process_id):
+        task.flow_task.activation_class(task).unassign()
+    audit_append(
+        action="step_released", actor=acting_user, case=case, step=task.flow_task.name,
+        before={"owner": acting_user.pk}, after={"owner": None},
+    )
+    return task
+
+
+@transaction.atomic
+def task_complete(
+    *, task_id: int, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
+) -> Case:
+    """Complete a step with its form (fields, attachments, decision) and move the case to the next step(s).
+
+    An unassigned step offered to the user is claimed in the same act. Of two people completing the same step at
+    once, the second waits for the first's case lock and then finds the step done.
+    """
+    case, task = _lock_task(task_id)
+    _require_open(case)
+    _require_task_open(task)
+    acting = acting_for_task(acting_user, task)
+    if acting is None:
+        if task.owner_id not in (None, acting_user.pk):
+            raise errors.ApplicationError(errors.TASK_TAKEN, params={"owner": task.owner})
+        raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
+    step = case.sop_version.step(task.flow_task.name)
+    form = step_form_class(step)(data, files or {})
+    if not form.is_valid():
+        raise errors.ApplicationError(errors.STEP_FORM_INVALID, errors=form.errors)
+
+    before = {"status": case.status, "owner": task.owner_id}
+    values = form.values()
+    decision = form.cleaned_data.get(DECISION_FIELD)
+    changed = _apply_values(case, values)
+    # Routing of the next steps reads case.data (e.g. the position a disposition goes to): save it first.
+    case.save(update_fields=changed)
+    attachment_hashes = _store_attachments(case=case, step=step["id"], files=form.files_by_kind(), user=acting_user)
+
+    flow_class = task.flow_task.flow_class
+    last_task_id = _last_task_id(task.process_id)
+    with flow_class.lock(task.process_id):
+        process = task.process
+        if decision:
+            process.data.setdefault("decisions", {})[step["id"]] = decision
+            process.save(update_fields=["data"])
+        activation = task.flow_task.activation_class(task)
+        if task.status == STATUS.NEW:
+            activation.assign(acting_user)
+        activation.start(None)
+        activation.execute()
+    new_tasks = _new_human_tasks(task.process_id, last_task_id)
+    route_tasks(case=case, tasks=new_tasks)
+    end, open_steps = _sync_lifecycle(case)
+    case.save(update_fields=["status", "outcome_note", "closed_at"])
+    audit_append(
+        action="step_completed",
+        actor=acting_user,
+        case=case,
+        on_behalf_of_id=acting.on_behalf_of_id,
+        step=step["id"],
+        before=before,
+        after={
+            "status": case.status, "owner": acting_user.pk, "data": values, "decision": decision or "",
+            "next_steps": open_steps, "end": end,
+        },
+        note=form.cleaned_data.get(NOTE_FIELD, ""),
+        attachment_hashes=attachment_hashes,
+    )
+    return case
+
+
+@transaction.atomic
+def task_reassign(*, task_id: int, acting_user: User, to_user: User | None, note: str) -> Task:
+    """A supervisor gives an open step to a person in their subtree, or (to_user=None) back to the queue."""
+    case, task = _lock_task(task_id)
+    _require_open(case)
+    _require_task_open(task)
+    supervisor = supervising(acting_user, case)
+    if supervisor is None:
+        raise errors.PermissionDenied(errors.NOT_ALLOWED)
+    if not note.strip():
+        raise errors.ApplicationError(errors.REASON_REQUIRED)
+    if to_user is not None:
+        subtree = unit_subtree_ids([supervisor.unit_id])
+        if not any(a.unit_id in subtree for a in acting_positions(to_user)):
+            raise errors.ApplicationError(errors.REASSIGN_TARGET_OUTSIDE, params={"user": to_user})
+    before = {"owner": task.owner_id}
+    with task.flow_task.flow_class.lock(task.process_id):
+        activation = task.flow_task.activation_class(task)
+        if to_user is None:
+            if task.owner_id is not None:
+                activation.unassign()
+        elif task.owner_id is None:
+            activation.assign(to_user)
+        else:
+            activation.reassign(to_user)
+    audit_append(
+        action="step_reassigned", actor=acting_user, case=case, on_behalf_of_id=supervisor.on_behalf_of_id,
+        step=task.flow_task.name, before=before, after={"owner": to_user.pk if to_user else None}, note=note,
+    )
+    return task
+
+
+@transaction.atomic
+def case_comment(*, case_id: int, acting_user: User, body: str) -> None:
+    case = _lock_case(case_id)
+    if not can_view_case(acting_user, case):
+        raise errors.PermissionDenied(errors.NOT_ALLOWED)
+    _require_not_auditor_only(acting_user)
+    body = body.strip()
+    if not body:
+        raise errors.ApplicationError(errors.COMMENT_EMPTY)
+    Comment.objects.create(case=case, author=acting_user, body=body)
+    audit_append(action="comment_added", actor=acting_user, case=case, note=body)
+
+
+@transaction.atomic
+def case_cancel(*, case_id: int, acting_user: User, reason: str) -> Case:
+    """Withdraw a case: by a supervisor of its unit, or by the person who asked for it."""
+    case = _lock_case(case_id)
+    _require_open(case)
+    supervisor = supervising(acting_user, case)
+    is_requester = acting_user.pk in (case.requester_id, case.created_by_id)
+    if supervisor is None and not is_requester:
+        raise errors.PermissionDenied(errors.NOT_ALLOWED)
+    if not reason.strip():
+        raise errors.ApplicationError(errors.REASON_REQUIRED)
+    before = {"status": case.status}
+    if case.process_id:
+        flow_class_for(case.sop_version).instance.cancel(case.process)
+    case.cancel(note=reason.strip())
+    case.save(update_fields=["status", "outcome_note", "closed_at"])
+    audit_append(
+        action="case_cancelled", actor=acting_user, case=case,
+        on_behalf_of_id=supervisor.on_behalf_of_id if supervisor else None,
+        before=before, after={"status": case.status}, note=reason.strip(),
+    )
+    return case
+
+
+@transaction.atomic
+def case_close(*, case_id: int, acting_user: User, note: str = "") -> Case:
+    """A supervisor closes a resolved case: nothing more will happen on it."""
+    case = _lock_case(case_id)
+    supervisor = supervising(acting_user, case)
+    if supervisor is None:
+        raise errors.PermissionDenied(errors.NOT_ALLOWED)
+    if case.status != Case.Status.RESOLVED:
+        raise errors.ApplicationError(errors.CASE_NOT_RESOLVED)
+    case.close()
+    case.save(update_fields=["status", "closed_at"])
+    audit_append(
+        action="case_closed", actor=acting_user, case=case, on_behalf_of_id=supervisor.on_behalf_of_id,
+        before={"status": Case.Status.RESOLVED}, after={"status": case.status}, note=note,
+    )
+    return case
+

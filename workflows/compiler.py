@@ -1,0 +1,96 @@
+"""Compile an SOP version into a viewflow Flow class.
+
+Pattern: human steps (task and pause rows of the SOP table) are `SopStep` nodes, a decision is a `Switch` gateway
+named `<step>__decision` that reads the branch chosen at the step, end rows are `End` nodes.
+Example: BU-RT-01 rev 1 becomes `workflows.compiled.BU_RT_01_r1_<hash>`.
+Purpose: viewflow stores a process's flow as an import path and re-imports it, so each version must be an attribute
+of a real module; `workflows.compiled` compiles on first access (PEP 562) from the stored definition, which is why a
+case keeps running on its version after the file changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from viewflow import this
+from viewflow.workflow import flow, lock
+from viewflow.workflow.activation import Activation
+
+from .models import SopVersion
+
+COMPILED_MODULE = "workflows.compiled"
+DECISION_SUFFIX = "__decision"
+
+_cache: dict[str, type[flow.Flow]] = {}
+_cache_lock = threading.Lock()
+
+
+class SopStep(flow.View):
+    """A human step. Its forms and actions live in `cases`; viewflow's own task views are not mounted."""
+
+    def __init__(self, step: dict[str, Any]):
+        super().__init__(view=None)
+        self.step = step
+
+
+def decision_key(process_data: dict[str, Any], step_id: str) -> str | None:
+    """The branch chosen the last time `step_id` was completed in this process."""
+    return process_data.get("decisions", {}).get(step_id)
+
+
+def _branch_condition(step_id: str, key: str) -> Any:
+    def chosen(activation: Activation) -> bool:
+        return decision_key(activation.process.data, step_id) == key
+
+    return chosen
+
+
+def build_flow_class(version: SopVersion) -> type[flow.Flow]:
+    definition = version.definition
+    attrs: dict[str, Any] = {
+        "__module__": COMPILED_MODULE,
+        "__doc__": f"{definition['code']} — {definition['title']}\n\n{definition.get('purpose', '')}",
+        "lock_impl": lock.select_for_update_lock,
+        "sop_version_id": version.pk,
+        "start": flow.StartHandle().Next(getattr(this, definition["start"])),
+    }
+    for step in definition["steps"]:
+        step_id = step["id"]
+        if step.get("type") == "end":
+            attrs[step_id] = flow.End().Annotation(title=step["kegiatan"])
+            continue
+        node = SopStep(step).Annotation(title=step["kegiatan"], description=step.get("output", ""))
+        decision = step.get("decision")
+        if decision:
+            gateway = flow.Switch().Annotation(title=decision["question"])
+            for branch in decision["branches"]:
+                gateway.Case(getattr(this, branch["next"]), _branch_condition(step_id, branch["key"]))
+            attrs[step_id + DECISION_SUFFIX] = gateway
+            node.Next(getattr(this, step_id + DECISION_SUFFIX))
+        else:
+            node.Next(getattr(this, step["next"]))
+        attrs[step_id] = node
+    return type(version.flow_class_name, (flow.Flow,), attrs)
+
+
+def flow_class_for(version: SopVersion) -> type[flow.Flow]:
+    """The compiled Flow of a version, built once per process and cached."""
+    name = version.flow_class_name
+    with _cache_lock:
+        if name not in _cache:
+            _cache[name] = build_flow_class(version)
+        return _cache[name]
+
+
+def flow_class_by_name(name: str) -> type[flow.Flow]:
+    """Resolve `workflows.compiled.<name>`; raises AttributeError for names that are no SOP version."""
+    if name in _cache:
+        return _cache[name]
+    hash_prefix = name.rpartition("_")[2]
+    if len(hash_prefix) != 12:
+        raise AttributeError(name)
+    for version in SopVersion.objects.filter(content_hash__startswith=hash_prefix):
+        if version.flow_class_name == name:
+            return flow_class_for(version)
+    raise AttributeError(name)

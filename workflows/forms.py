@@ -1,0 +1,140 @@
+"""Django forms built from an SOP's kelengkapan: the intake form and each step's form.
+
+The same form class validates in the service and renders in the view, so what the page asks for is exactly what
+the service accepts.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, Position
+
+DECISION_FIELD = "_keputusan"
+NOTE_FIELD = "_catatan"
+MSG_REQUIRED_FOR_BRANCH = _("Required when the decision is “%(branch)s”.")
+CASE_COLUMN_CHOICES = {"derajat": Case.Derajat.choices, "tingkat_keamanan": Case.Keamanan.choices}
+
+
+class PositionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Position) -> str:
+        return f"{obj.title} — {obj.unit.name}"
+
+
+class KelengkapanForm(forms.Form):
+    """Base of every generated form; knows which fields are files and which depend on a branch."""
+
+    required_for: dict[str, list[str]] = {}
+    branch_labels: dict[str, str] = {}
+    attachment_names: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        chosen = cleaned.get(DECISION_FIELD)
+        for name, branches in self.required_for.items():
+            if chosen in branches and cleaned.get(name) in (None, "", [], False):
+                self.add_error(name, MSG_REQUIRED_FOR_BRANCH % {"branch": self.branch_labels.get(chosen, chosen)})
+        return cleaned
+
+    def values(self) -> dict[str, Any]:
+        """Cleaned values of the data fields as JSON (dates ISO, positions by id); files and the decision apart."""
+        result = {}
+        for name, value in self.cleaned_data.items():
+            if name in self.attachment_names or name in (DECISION_FIELD, NOTE_FIELD):
+                continue
+            if isinstance(value, datetime.date | datetime.datetime):
+                value = value.isoformat()
+            elif isinstance(value, Position):
+                value = value.pk
+            result[name] = value
+        return result
+
+    def files_by_kind(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.attachment_names if self.cleaned_data.get(name)}
+
+
+def _choices(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    if spec["name"] in CASE_COLUMN_CHOICES:
+        return list(CASE_COLUMN_CHOICES[spec["name"]])
+    return [(c, c) if isinstance(c, str) else (c["value"], c["label"]) for c in spec["choices"]]
+
+
+def _form_field(spec: dict[str, Any]) -> forms.Field:
+    kind = spec["type"]
+    options: dict[str, Any] = {
+        "label": spec["label"],
+        "required": bool(spec.get("required")),
+        "help_text": spec.get("help", ""),
+    }
+    if kind == "text":
+        return forms.CharField(max_length=spec.get("max_length", 500), **options)
+    if kind == "textarea":
+        return forms.CharField(max_length=spec.get("max_length", 5000), widget=forms.Textarea(attrs={"rows": 3}),
+                               **options)
+    if kind == "integer":
+        return forms.IntegerField(min_value=0, **options)
+    if kind == "date":
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+    if kind == "datetime":
+        return forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **options)
+    if kind == "choice":
+        return forms.ChoiceField(choices=[("", "—"), *_choices(spec)], **options)
+    if kind == "multichoice":
+        return forms.MultipleChoiceField(choices=_choices(spec), widget=forms.CheckboxSelectMultiple, **options)
+    if kind == "boolean":
+        return forms.BooleanField(**options)
+    if kind == "position":
+        return PositionChoiceField(queryset=Position.objects.select_related("unit").order_by("unit__code", "title"),
+                                   **options)
+    raise ValueError(f"unknown field type {kind!r}")  # the schema admits no other
+
+
+def build_form_class(
+    kelengkapan: dict[str, Any],
+    *,
+    decision: dict[str, Any] | None = None,
+    leading_fields: dict[str, forms.Field] | None = None,
+    with_note: bool = True,
+) -> type[KelengkapanForm]:
+    attrs: dict[str, Any] = dict(leading_fields or {})
+    required_for: dict[str, list[str]] = {}
+    for spec in kelengkapan.get("fields", []):
+        attrs[spec["name"]] = _form_field(spec)
+        if spec.get("required_for"):
+            required_for[spec["name"]] = spec["required_for"]
+    attachment_names = []
+    for spec in kelengkapan.get("attachments", []):
+        attrs[spec["name"]] = forms.FileField(label=spec["label"], required=bool(spec.get("required")))
+        attachment_names.append(spec["name"])
+    branch_labels = {}
+    if decision:
+        branch_labels = {b["key"]: b["label"] for b in decision["branches"]}
+        attrs[DECISION_FIELD] = forms.ChoiceField(
+            label=decision["question"], choices=list(branch_labels.items()), widget=forms.RadioSelect
+        )
+    if with_note:
+        attrs[NOTE_FIELD] = forms.CharField(
+            label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        )
+    attrs.update(required_for=required_for, branch_labels=branch_labels, attachment_names=tuple(attachment_names))
+    return type("KelengkapanForm", (KelengkapanForm,), attrs)
+
+
+def step_form_class(step: dict[str, Any]) -> type[KelengkapanForm]:
+    return build_form_class(step.get("kelengkapan", {}), decision=step.get("decision"))
+
+
+def intake_form_class(definition: dict[str, Any]) -> type[KelengkapanForm]:
+    core = {
+        "subject": forms.CharField(label=_("Subject (perihal)"), max_length=300),
+        "requester_name": forms.CharField(label=_("Requester"), max_length=200),
+        "derajat": forms.ChoiceField(label=_("Urgency"), choices=Case.Derajat.choices, initial=Case.Derajat.BIASA),
+        "tingkat_keamanan": forms.ChoiceField(
+            label=_("Security level"), choices=Case.Keamanan.choices, initial=Case.Keamanan.BIASA
+        ),
+    }
+    return build_form_class(definition["intake"].get("kelengkapan", {}), leading_fields=core)

@@ -1,0 +1,427 @@
+"""Read, validate and lint SOP files.
+
+A file either loads whole or yields problems, each naming file, line and field; nothing is half-loaded. The
+result of a good file is a plain dict (the definition) and its content hash, which `workflows.services` registers
+as an SOP version and `workflows.compiler` turns into a viewflow Flow.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.utils.translation import gettext_lazy as _
+from jsonschema import Draft202012Validator
+
+from .sop_schema import CASE_COLUMNS, DURATION_PATTERN, SOP_SCHEMA
+
+MSG_YAML_SYNTAX = _("not valid YAML: %(detail)s")
+MSG_NOT_MAPPING = _("an SOP file must be a mapping of keys to values")
+MSG_UNKNOWN_KEY = _("unknown key '%(key)s'")
+MSG_REQUIRED = _("required key '%(key)s' is missing")
+MSG_WRONG_TYPE = _("must be %(expected)s")
+MSG_NOT_ONE_OF = _("must be one of: %(choices)s")
+MSG_PATTERN = _("'%(value)s' does not have the expected form")
+MSG_TOO_SHORT = _("must not be empty")
+MSG_TOO_SMALL = _("must be at least %(limit)s")
+MSG_TOO_LARGE = _("must be at most %(limit)s")
+MSG_INVALID = _("invalid value")
+MSG_BAD_DURATION = _("'%(value)s' is not a duration: write a whole number followed by m (office minutes), "
+                     "h (office hours) or d (working days), e.g. 30m, 4h, 1d")
+MSG_BAD_DATE = _("'%(value)s' is not a real date")
+MSG_CODE_FILENAME = _("code '%(code)s' does not match the file name '%(name)s'")
+MSG_DUPLICATE_CODE = _("SOP code '%(code)s' is also defined in %(other)s")
+MSG_DUPLICATE_STEP = _("step id '%(id)s' is used twice")
+MSG_UNKNOWN_ROLE = _("unknown role '%(role)s' (declare it under roles)")
+MSG_UNKNOWN_STEP = _("unknown step '%(step)s'")
+MSG_UNREACHABLE = _("step '%(id)s' cannot be reached from the start")
+MSG_DEAD_END = _("step '%(id)s' leads nowhere: give it next, a decision, or make it an end")
+MSG_NO_WAY_OUT = _("from step '%(id)s' no end can be reached")
+MSG_DECISION_BRANCHES = _("a decision needs at least two branches")
+MSG_DUPLICATE_BRANCH = _("branch key '%(key)s' is used twice")
+MSG_NEXT_AND_DECISION = _("a step has either next or a decision, not both")
+MSG_NO_END = _("the SOP has no end step")
+MSG_END_HAS_NEXT = _("an end step cannot have next or a decision")
+MSG_END_WITHOUT_OUTCOME = _("an end step needs an outcome (resolved, rejected or cancelled)")
+MSG_ACTOR_REQUIRED = _("a task or pause step needs an actor")
+MSG_PAUSE_WAITING_ON = _("a pause step must say whom it waits on (waiting_on)")
+MSG_FIELD_ROLE_WITHOUT_FIELD = _("role resolved from a field must name the field (field)")
+MSG_FIELD_ROLE_UNKNOWN_FIELD = _("field '%(field)s' is not a position field of any step or of the intake")
+MSG_CHOICES_REQUIRED = _("a %(type)s field needs choices")
+MSG_UNKNOWN_BRANCH = _("'%(key)s' is not a branch of this step's decision")
+MSG_DUPLICATE_FIELD = _("field name '%(name)s' is used twice in this step")
+MSG_START_IS_END = _("the start step cannot be an end step")
+MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
+
+_EXPECTED_TYPES = {
+    "string": _("text"),
+    "integer": _("a whole number"),
+    "boolean": _("true or false"),
+    "array": _("a list"),
+    "object": _("a mapping"),
+}
+
+
+@dataclass(frozen=True)
+class SopProblem:
+    path: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class SopFile:
+    path: Path
+    definition: dict[str, Any] | None = None
+    problems: list[SopProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.definition is not None and not self.problems
+
+    @property
+    def content_hash(self) -> str:
+        return definition_hash(self.definition or {})
+
+
+def definition_hash(definition: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON form: comments and formatting don't make a new version, content does."""
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _SopLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a definition is plain JSON and the schema checks the form."""
+
+
+_SopLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _LineIndex:
+    """Maps a path inside the document (keys and list indexes) to the line it stands on."""
+
+    def __init__(self, root: yaml.Node | None):
+        self.root = root
+
+    def line(self, path: Iterable[str | int], key: str | None = None) -> int:
+        node = self.root
+        if node is None:
+            return 1
+        line = node.start_mark.line + 1
+        for part in [*path, *([key] if key is not None else [])]:
+            child = self._child(node, part)
+            if child is None:
+                break
+            key_node, node = child
+            line = (key_node or node).start_mark.line + 1
+        return line
+
+    @staticmethod
+    def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    return key_node, value_node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            return None, node.value[part]
+        return None
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+def load_sop_file(path: Path) -> SopFile:
+    """Parse, validate and lint one file."""
+    result = SopFile(path=path)
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=_SopLoader)
+        data = yaml.load(text, Loader=_SopLoader)  # noqa: S506 - _SopLoader is a SafeLoader
+    except UnicodeDecodeError as exc:
+        result.problems.append(SopProblem(display, 1, "(file)", str(MSG_YAML_SYNTAX % {"detail": exc.reason})))
+        return result
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        detail = getattr(exc, "problem", None) or str(exc)
+        result.problems.append(SopProblem(display, line, "(file)", str(MSG_YAML_SYNTAX % {"detail": detail})))
+        return result
+
+    lines = _LineIndex(root)
+    if not isinstance(data, dict):
+        result.problems.append(SopProblem(display, 1, "(file)", str(MSG_NOT_MAPPING)))
+        return result
+
+    problems = list(_schema_problems(data, lines, display))
+    if not problems:
+        problems = list(_lint(data, lines, display, path))
+    if problems:
+        result.problems = sorted(set(problems), key=lambda p: (p.line, p.field, p.message))
+    else:
+        result.definition = data
+    return result
+
+
+def load_sop_directory(directory: Path, paths: Iterable[Path] | None = None) -> list[SopFile]:
+    """Load every *.yaml below `directory` (or just `paths`), adding cross-file problems (duplicate codes)."""
+    files = [load_sop_file(p) for p in sorted(paths if paths is not None else directory.rglob("*.yaml"))]
+    seen: dict[str, SopFile] = {}
+    for sop in files:
+        if not sop.ok:
+            continue
+        code = sop.definition["code"]
+        if code in seen:
+            line = _LineIndex(yaml.compose(sop.path.read_text(encoding="utf-8"), Loader=_SopLoader)).line(["code"])
+            message = MSG_DUPLICATE_CODE % {"code": code, "other": seen[code].path}
+            sop.problems.append(SopProblem(str(sop.path), line, "code", str(message)))
+            sop.definition = None
+        else:
+            seen[code] = sop
+    return files
+
+
+def _schema_problems(data: dict[str, Any], lines: _LineIndex, display: str) -> Iterator[SopProblem]:
+    validator = Draft202012Validator(SOP_SCHEMA)
+    for error in validator.iter_errors(data):
+        yield from _explain(error, lines, display)
+
+
+def _explain(error: Any, lines: _LineIndex, display: str) -> Iterator[SopProblem]:
+    path = list(error.absolute_path)
+    kind = error.validator
+    if kind == "oneOf" and error.context:
+        # Report against the alternative that got furthest, as people read "this is wrong", not "none matched".
+        best = max(error.context, key=lambda e: len(e.absolute_path))
+        yield from _explain(best, lines, display)
+        return
+    if kind == "additionalProperties":
+        extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
+        for key in extras:
+            yield SopProblem(display, lines.line(path, key), _dotted([*path, key]),
+                             str(MSG_UNKNOWN_KEY % {"key": key}))
+        return
+    if kind == "required":
+        key = re.search(r"'([^']+)'", error.message)
+        name = key.group(1) if key else "?"
+        yield SopProblem(display, lines.line(path), _dotted(path), str(MSG_REQUIRED % {"key": name}))
+        return
+    if kind == "type":
+        expected = _EXPECTED_TYPES.get(str(error.validator_value), str(error.validator_value))
+        message = MSG_WRONG_TYPE % {"expected": expected}
+    elif kind == "enum":
+        message = MSG_NOT_ONE_OF % {"choices": ", ".join(map(str, error.validator_value))}
+    elif kind == "pattern":
+        message = MSG_PATTERN % {"value": error.instance}
+    elif kind == "propertyNames":
+        message = MSG_PATTERN % {"value": error.instance}
+    elif kind in ("minLength", "minItems", "minProperties"):
+        message = MSG_TOO_SHORT
+    elif kind == "minimum":
+        message = MSG_TOO_SMALL % {"limit": error.validator_value}
+    elif kind == "maximum":
+        message = MSG_TOO_LARGE % {"limit": error.validator_value}
+    else:
+        message = MSG_INVALID
+    yield SopProblem(display, lines.line(path), _dotted(path), str(message))
+
+
+def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> Iterator[SopProblem]:
+    def problem(where: list[str | int], message: Any) -> SopProblem:
+        return SopProblem(display, lines.line(where), _dotted(where), str(message))
+
+    if path.stem != data["code"]:
+        yield problem(["code"], MSG_CODE_FILENAME % {"code": data["code"], "name": path.name})
+
+    identity = data["identity"]
+    for key in ("tanggal_pembuatan", "tanggal_revisi", "tanggal_efektif"):
+        if key in identity:
+            try:
+                datetime.date.fromisoformat(identity[key])
+            except ValueError:
+                yield problem(["identity", key], MSG_BAD_DATE % {"value": identity[key]})
+
+    roles: dict[str, Any] = data["roles"]
+    steps: list[dict[str, Any]] = data["steps"]
+
+    def check_role(where: list[str | int], role: str) -> Iterator[SopProblem]:
+        if role not in roles:
+            yield problem(where, MSG_UNKNOWN_ROLE % {"role": role})
+
+    yield from check_role(["owner_role"], data["owner_role"])
+    for i, role in enumerate(data["intake"]["roles"]):
+        yield from check_role(["intake", "roles", i], role)
+
+    ids: dict[str, int] = {}
+    reserved = _reserved_step_ids()
+    for i, step in enumerate(steps):
+        if step["id"] in reserved:
+            yield problem(["steps", i, "id"], MSG_RESERVED_STEP % {"id": step["id"]})
+        if step["id"] in ids:
+            yield problem(["steps", i, "id"], MSG_DUPLICATE_STEP % {"id": step["id"]})
+        else:
+            ids[step["id"]] = i
+
+    position_fields = {f["name"] for f in data["intake"].get("kelengkapan", {}).get("fields", [])
+                       if f["type"] == "position"}
+    yield from _lint_fields(["intake", "kelengkapan"], data["intake"].get("kelengkapan", {}), set(), problem)
+
+    ends = 0
+    edges: dict[str, list[str]] = {}
+    for i, step in enumerate(steps):
+        where: list[str | int] = ["steps", i]
+        kind = step.get("type", "task")
+        decision = step.get("decision")
+        targets: list[tuple[list[str | int], str]] = []
+        if "next" in step:
+            targets.append(([*where, "next"], step["next"]))
+        if decision:
+            for b, branch in enumerate(decision["branches"]):
+                targets.append(([*where, "decision", "branches", b, "next"], branch["next"]))
+        if kind == "end":
+            ends += 1
+            if targets:
+                yield problem(where, MSG_END_HAS_NEXT)
+            if "outcome" not in step:
+                yield problem(where, MSG_END_WITHOUT_OUTCOME)
+        else:
+            if "actor" not in step:
+                yield problem(where, MSG_ACTOR_REQUIRED)
+            else:
+                yield from check_role([*where, "actor"], step["actor"])
+            if kind == "pause" and "waiting_on" not in step:
+                yield problem(where, MSG_PAUSE_WAITING_ON)
+            if "next" in step and decision:
+                yield problem(where, MSG_NEXT_AND_DECISION)
+            elif not targets and not decision:
+                yield problem(where, MSG_DEAD_END % {"id": step["id"]})
+        if decision is not None:
+            keys = [b["key"] for b in decision["branches"]]
+            if len(keys) < 2:
+                yield problem([*where, "decision", "branches"], MSG_DECISION_BRANCHES)
+            for b, key in enumerate(keys):
+                if key in keys[:b]:
+                    yield problem([*where, "decision", "branches", b, "key"], MSG_DUPLICATE_BRANCH % {"key": key})
+        kelengkapan = step.get("kelengkapan", {})
+        branch_keys = {b["key"] for b in (decision or {}).get("branches", [])}
+        yield from _lint_fields([*where, "kelengkapan"], kelengkapan, branch_keys, problem)
+        position_fields |= {f["name"] for f in kelengkapan.get("fields", []) if f["type"] == "position"}
+        yield from _lint_waktu([*where, "waktu"], step.get("waktu"), problem)
+        for level_where, level in _escalation_levels([*where, "escalation"], step.get("escalation")):
+            yield from _lint_level(level_where, level, roles, problem)
+        for target_where, target in targets:
+            if target not in ids:
+                yield problem(target_where, MSG_UNKNOWN_STEP % {"step": target})
+        edges[step["id"]] = [t for _, t in targets if t in ids]
+
+    for level_where, level in _escalation_levels(["escalation"], data.get("escalation")):
+        yield from _lint_level(level_where, level, roles, problem)
+
+    for code, role in roles.items():
+        if role.get("resolve") == "field":
+            if "field" not in role:
+                yield problem(["roles", code], MSG_FIELD_ROLE_WITHOUT_FIELD)
+            elif role["field"] not in position_fields:
+                yield problem(["roles", code, "field"], MSG_FIELD_ROLE_UNKNOWN_FIELD % {"field": role["field"]})
+
+    if ends == 0:
+        yield problem(["steps"], MSG_NO_END)
+    start = data["start"]
+    if start not in ids:
+        yield problem(["start"], MSG_UNKNOWN_STEP % {"step": start})
+        return
+    if steps[ids[start]].get("type") == "end":
+        yield problem(["start"], MSG_START_IS_END)
+
+    reachable = _closure([start], edges)
+    for step_id, i in ids.items():
+        if step_id not in reachable:
+            yield problem(["steps", i, "id"], MSG_UNREACHABLE % {"id": step_id})
+    end_ids = {s["id"] for s in steps if s.get("type") == "end"}
+    reverse: dict[str, list[str]] = {}
+    for src, targets_ in edges.items():
+        for dst in targets_:
+            reverse.setdefault(dst, []).append(src)
+    can_finish = _closure(list(end_ids), reverse)
+    for step_id in reachable:
+        if step_id not in can_finish and edges.get(step_id):
+            yield problem(["steps", ids[step_id], "id"], MSG_NO_WAY_OUT % {"id": step_id})
+
+
+def _reserved_step_ids() -> set[str]:
+    """Names a compiled Flow class already uses (`start` and viewflow's own attributes)."""
+    from viewflow.workflow.flow import Flow
+
+    return {"start", *dir(Flow)}
+
+
+def _closure(seeds: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen = set(seeds)
+    todo = list(seeds)
+    while todo:
+        for nxt in edges.get(todo.pop(), []):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _lint_fields(where: list[str | int], kelengkapan: dict[str, Any], branch_keys: set[str], problem: Any
+                 ) -> Iterator[SopProblem]:
+    names: set[str] = set()
+    for f, spec in enumerate(kelengkapan.get("fields", [])):
+        field_where = [*where, "fields", f]
+        if spec["name"] in names:
+            yield problem([*field_where, "name"], MSG_DUPLICATE_FIELD % {"name": spec["name"]})
+        names.add(spec["name"])
+        if spec["type"] in ("choice", "multichoice") and "choices" not in spec and spec["name"] not in CASE_COLUMNS:
+            yield problem(field_where, MSG_CHOICES_REQUIRED % {"type": spec["type"]})
+        for k, key in enumerate(spec.get("required_for", [])):
+            if key not in branch_keys:
+                yield problem([*field_where, "required_for", k], MSG_UNKNOWN_BRANCH % {"key": key})
+    for a, spec in enumerate(kelengkapan.get("attachments", [])):
+        if spec["name"] in names:
+            yield problem([*where, "attachments", a, "name"], MSG_DUPLICATE_FIELD % {"name": spec["name"]})
+        names.add(spec["name"])
+
+
+def _lint_waktu(where: list[str | int], waktu: Any, problem: Any) -> Iterator[SopProblem]:
+    if waktu is None:
+        return
+    items = waktu.items() if isinstance(waktu, dict) else [(None, waktu)]
+    for key, value in items:
+        if not re.fullmatch(DURATION_PATTERN, value):
+            yield problem([*where, key] if key else where, MSG_BAD_DURATION % {"value": value})
+
+
+def _escalation_levels(where: list[str | int], escalation: dict[str, Any] | None
+                       ) -> Iterator[tuple[list[str | int], dict[str, Any]]]:
+    for i, level in enumerate((escalation or {}).get("levels", [])):
+        yield [*where, "levels", i], level
+
+
+def _lint_level(where: list[str | int], level: dict[str, Any], roles: dict[str, Any], problem: Any
+                ) -> Iterator[SopProblem]:
+    if "or_after" in level:
+        yield from _lint_waktu([*where, "or_after"], level["or_after"], problem)
+    target = level["to"]
+    if target not in ("atasan_langsung", "atasan_berikutnya") and target not in roles:
+        yield problem([*where, "to"], MSG_UNKNOWN_ROLE % {"role": target})
