@@ -19,6 +19,7 @@ REASON_REQUIRED = _("Give a reason.")
 COMMENT_EMPTY = _("A comment cannot be empty.")
 REASSIGN_TARGET_OUTSIDE = _("%(user)s holds no position in a unit you supervise.")
 STEP_FORM_INVALID = _("The step cannot be completed: check the highlighted fields.")
+UNKNOWN_LANGUAGE = _("Unknown language “%(language)s”.")
 INTAKE_FORM_INVALID = _("The case cannot be started: check the highlighted fields.")
 
 

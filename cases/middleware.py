@@ -5,7 +5,10 @@ from django.utils import translation
 
 
 class UserLanguageMiddleware:
-    """Activate the logged-in user's preferred language (Bahasa Indonesia unless they chose English)."""
+    """Speak the logged-in user's preferred language (Bahasa Indonesia unless they chose English).
+
+    Runs after AuthenticationMiddleware; for anonymous visitors LocaleMiddleware's choice stands.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -13,5 +16,6 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.language:
-            request.COOKIES[translation.trans_real.settings.LANGUAGE_COOKIE_NAME] = user.language
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
         return self.get_response(request)

@@ -298,6 +298,17 @@ class Comment(models.Model):
 class AuditEvent(models.Model):
     """One act, appended and never changed. Chained per case and globally by SHA-256 (see cases/audit.py)."""
 
+    class Action(models.TextChoices):
+        CASE_STARTED = "case_started", _("case started")
+        STEP_CLAIMED = "step_claimed", _("step taken")
+        STEP_RELEASED = "step_released", _("step returned to the queue")
+        STEP_COMPLETED = "step_completed", _("step completed")
+        STEP_REASSIGNED = "step_reassigned", _("step reassigned")
+        COMMENT_ADDED = "comment_added", _("comment")
+        CASE_CANCELLED = "case_cancelled", _("case cancelled")
+        CASE_CLOSED = "case_closed", _("case closed")
+        SOP_VERSION_REGISTERED = "sop_version_registered", _("SOP version registered")
+
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)
     case_seq = models.PositiveIntegerField(null=True, blank=True)
@@ -308,7 +319,7 @@ class AuditEvent(models.Model):
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(_("action"), max_length=40, db_index=True)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices, db_index=True)
     step = models.CharField(_("step"), max_length=64, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)

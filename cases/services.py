@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +29,14 @@ from .models import Attachment, Case, Comment, Position, Unit, User
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Set the language a user reads CEPAT in (a personal preference, not a case act)."""
+    if language not in dict(settings.LANGUAGES):
+        raise errors.ApplicationError(errors.UNKNOWN_LANGUAGE, params={"language": language})
+    user.language = language
+    user.save(update_fields=["language"])
 
 
 def _lock_case(case_id: int) -> Case:

@@ -1,3 +1,22 @@
+from django.urls import path
+
+from . import views
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("antrean/", views.queue, name="queue"),
+    path("kasus/", views.case_list, name="case_list"),
+    path("katalog/", views.catalogue, name="catalogue"),
+    path("katalog/<str:code>/mulai/", views.case_start, name="case_start"),
+    path("kasus/<int:pk>/", views.case_detail, name="case_detail"),
+    path("kasus/<int:pk>/komentar/", views.case_comment, name="case_comment"),
+    path("kasus/<int:pk>/batal/", views.case_cancel, name="case_cancel"),
+    path("kasus/<int:pk>/tutup/", views.case_close, name="case_close"),
+    path("langkah/<int:pk>/", views.task_execute, name="task_execute"),
+    path("langkah/<int:pk>/ambil/", views.task_claim, name="task_claim"),
+    path("langkah/<int:pk>/lepas/", views.task_release, name="task_release"),
+    path("langkah/<int:pk>/alihkan/", views.task_reassign, name="task_reassign"),
+    path("lampiran/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("bahasa/", views.language_set, name="language_set"),
+]

@@ -31,7 +31,8 @@ def sop_version_register(*, sop: SopFile, acting_user: User | None = None) -> tu
     running stay on the version they started on.
     """
     definition = sop.definition
-    assert definition is not None, "only a file without problems can be registered"
+    if definition is None:
+        raise ValueError(f"{sop.path} has problems and cannot be registered")
     code, revision, content_hash = definition["code"], definition["revision"], sop.content_hash
     versions = SopVersion.objects.select_for_update().filter(code=code)
     current = next((v for v in versions if v.is_current), None)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             if not Case.objects.exists():
                 cases = demo_cases(users)
                 self.stdout.write(f"{len(cases)} demo cases created")
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write("  admin            Administrator (Django admin: /admin/)")
         for person in PEOPLE:
             self.stdout.write(f"  {person.username:<16} {person.title} — {person.full_name}")

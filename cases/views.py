@@ -1,0 +1,207 @@
+"""Pages for staff, supervisors, auditors and requesters. Thin: they call selectors and services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from viewflow.workflow.models import Task
+
+from workflows.forms import intake_form_class, step_form_class
+from workflows.models import SopVersion
+
+from . import services
+from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
+from .errors import ApplicationError
+from .models import Attachment, Case, User
+from .selectors import case_view, inbox_tasks, queue_tasks, sop_catalogue
+
+
+def _case_or_404(request: HttpRequest, pk: int) -> Case:
+    case = get_object_or_404(Case.objects.select_related("unit", "sop_version", "process"), pk=pk)
+    if not can_view_case(request.user, case):
+        raise Http404
+    return case
+
+
+def _task_or_404(pk: int) -> Task:
+    return get_object_or_404(Task.objects.select_related("process__case", "owner"), pk=pk, flow_task_type="HUMAN")
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(inbox_tasks(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "cases/task_list.html", {"page": page, "title": _("My inbox"), "queue": False})
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(queue_tasks(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "cases/task_list.html", {"page": page, "title": _("Unit queue"), "queue": True})
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = visible_cases(request.user).select_related("unit", "sop_version").order_by("-created_at")
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    return render(request, "cases/case_list.html", {"page": page})
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    return render(request, "cases/catalogue.html", {"areas": sop_catalogue(user=request.user)})
+
+
+@login_required
+def case_start(request: HttpRequest, code: str) -> HttpResponse:
+    version = get_object_or_404(SopVersion, code=code, is_current=True)
+    if not may_start_sop(request.user, version.definition):
+        raise Http404
+    form_class = intake_form_class(version.definition)
+    if request.method == "POST":
+        try:
+            case = services.case_start(
+                sop_version=version, acting_user=request.user, data=request.POST, files=request.FILES
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            form = form_class(request.POST, request.FILES)
+            form.is_valid()
+        else:
+            messages.success(request, _("Case %(reference)s has been started.") % {"reference": case.reference})
+            return redirect("cases:case_detail", pk=case.pk)
+    else:
+        form = form_class(initial={"requester_name": str(request.user)})
+    return render(request, "cases/case_start.html", {"version": version, "form": form})
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    return render(request, "cases/case_detail.html", {"view": case_view(case=case, user=request.user)})
+
+
+@login_required
+def task_execute(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_or_404(pk)
+    case = task.process.case
+    if acting_for_task(request.user, task) is None:
+        messages.error(request, _("This step is not offered to you."))
+        if can_view_case(request.user, case):
+            return redirect("cases:case_detail", pk=case.pk)
+        return redirect("cases:inbox")
+    step = case.sop_version.step(task.flow_task.name)
+    form_class = step_form_class(step)
+    if request.method == "POST":
+        try:
+            services.task_complete(task_id=task.pk, acting_user=request.user, data=request.POST, files=request.FILES)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            form = form_class(request.POST, request.FILES)
+            form.is_valid()
+        else:
+            messages.success(request, _("Step “%(step)s” completed.") % {"step": step["kegiatan"]})
+            return redirect("cases:case_detail", pk=case.pk)
+    else:
+        form = form_class()
+    return render(request, "cases/task_form.html", {"task": task, "case": case, "step": step, "form": form})
+
+
+def _act(request: HttpRequest, case_pk: int, action: Callable[[], object], success: str) -> HttpResponseRedirect:
+    try:
+        action()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success)
+    return redirect("cases:case_detail", pk=case_pk)
+
+
+@login_required
+@require_POST
+def task_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_or_404(pk)
+    return _act(request, task.process.case.pk,
+                lambda: services.task_claim(task_id=task.pk, acting_user=request.user), _("Step taken."))
+
+
+@login_required
+@require_POST
+def task_release(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_or_404(pk)
+    return _act(request, task.process.case.pk,
+                lambda: services.task_release(task_id=task.pk, acting_user=request.user),
+                _("Step returned to the unit queue."))
+
+
+@login_required
+@require_POST
+def task_reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task_or_404(pk)
+    username = request.POST.get("to_user", "").strip()
+    to_user = User.objects.filter(username=username).first() if username else None
+    if username and to_user is None:
+        messages.error(request, _("There is no user “%(username)s”.") % {"username": username})
+        return redirect("cases:case_detail", pk=task.process.case.pk)
+    return _act(request, task.process.case.pk,
+                lambda: services.task_reassign(task_id=task.pk, acting_user=request.user, to_user=to_user,
+                                               note=request.POST.get("note", "")),
+                _("Step reassigned."))
+
+
+@login_required
+@require_POST
+def case_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    return _act(request, case.pk,
+                lambda: services.case_comment(case_id=case.pk, acting_user=request.user,
+                                              body=request.POST.get("body", "")),
+                _("Comment added."))
+
+
+@login_required
+@require_POST
+def case_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    return _act(request, case.pk,
+                lambda: services.case_cancel(case_id=case.pk, acting_user=request.user,
+                                             reason=request.POST.get("reason", "")),
+                _("Case cancelled."))
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _case_or_404(request, pk)
+    return _act(request, case.pk,
+                lambda: services.case_close(case_id=case.pk, acting_user=request.user), _("Case closed."))
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment.objects.select_related("case"), pk=pk)
+    if not can_view_case(request.user, attachment.case):
+        raise Http404
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+@login_required
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    try:
+        services.user_set_language(user=request.user, language=request.POST.get("language", ""))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    translation.activate(request.user.language)
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
