@@ -1,4 +1,7 @@
-"""System check: every SOP file in the library validates (Wagtail/viewflow style)."""
+"""System check: every SOP file in the library validates (Wagtail/viewflow style).
+
+Problems are warnings, not errors: a bad file must not stop the server from starting with the good SOPs.
+"""
 
 from typing import Any
 
@@ -14,7 +17,7 @@ def check_sop_library(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
     if not directory.is_dir():
         return [checks.Warning(f"SOP directory {directory} does not exist", id="cepat.W001")]
     return [
-        checks.Error(str(problem), id="cepat.E001")
+        checks.Warning(str(problem), id="cepat.W002")
         for sop in load_sop_directory(directory)
         for problem in sop.problems
     ]
