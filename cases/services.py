@@ -25,7 +25,7 @@ from workflows.sop_schema import CASE_COLUMNS
 from . import errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
-from .models import Attachment, Case, Comment, Position, Unit, User
+from .models import Attachment, Case, Comment, Position, User
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -117,17 +117,17 @@ def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
 
 
 def _case_unit_for(definition: dict[str, Any], acting: Acting | None) -> int:
+    """The case belongs to the unit of the SOP's owner role (the service desk): the starter's own when they staff
+    it, else the nearest one to the starter, else the first in the org chart (a requester from another bureau)."""
     owner_role = definition["owner_role"]
     if acting is not None and owner_role in acting.role_codes:
         return acting.unit_id
-    positions = positions_with_role(owner_role, acting.unit_id if acting else _root_unit_id())
-    if not positions:
+    nearest = positions_with_role(owner_role, acting.unit_id) if acting is not None else []
+    positions = Position.objects.filter(pk__in=nearest) if nearest else Position.objects.filter(roles__code=owner_role)
+    unit_id = positions.order_by("pk").values_list("unit_id", flat=True).first()
+    if unit_id is None:
         raise errors.ApplicationError(errors.NO_UNIT_FOR_CASE, params={"role": owner_role})
-    return Position.objects.values_list("unit_id", flat=True).get(pk=positions[0])
-
-
-def _root_unit_id() -> int:
-    return Unit.objects.filter(parent__isnull=True).order_by("pk").values_list("pk", flat=True).first() or 0
+    return unit_id
 
 
 @transaction.atomic
