@@ -41,10 +41,14 @@ class KelengkapanForm(forms.Form):
         return cleaned
 
     def values(self) -> dict[str, Any]:
-        """Cleaned values of the data fields as JSON (dates ISO, positions by id); files and the decision apart."""
+        """Values given in the data fields as JSON (dates ISO, positions by id); files and the decision apart.
+
+        A field left empty is not a value: it must not wipe what an earlier step recorded (a disposition that goes
+        no further keeps the position it went to).
+        """
         result = {}
         for name, value in self.cleaned_data.items():
-            if name in self.attachment_names or name in (DECISION_FIELD, NOTE_FIELD):
+            if name in self.attachment_names or name in (DECISION_FIELD, NOTE_FIELD) or value in (None, "", []):
                 continue
             if isinstance(value, datetime.date | datetime.datetime):
                 value = value.isoformat()

@@ -10,7 +10,13 @@ SERVICE_AREAS = ["administrasi_umum", "kerumahtanggaan", "aset_bmd"]
 OUTCOMES = ["resolved", "rejected", "cancelled"]
 DERAJAT_KEYS = ["biasa", "segera", "sangat_segera"]
 # Field names that fill a column of the case instead of its data; choice fields among them take the model's choices.
-CASE_COLUMNS = ("subject", "requester_name", "nomor_agenda", "derajat", "tingkat_keamanan")
+CASE_COLUMNS = {
+    "subject": "text",
+    "requester_name": "text",
+    "nomor_agenda": "text",
+    "derajat": "choice",
+    "tingkat_keamanan": "choice",
+}
 
 _text = {"type": "string", "minLength": 1}
 _text_list = {"type": "array", "items": _text}

@@ -24,6 +24,9 @@ from .sop_schema import CASE_COLUMNS, DURATION_PATTERN, SOP_SCHEMA
 
 MSG_YAML_SYNTAX = _("not valid YAML: %(detail)s")
 MSG_NOT_MAPPING = _("an SOP file must be a mapping of keys to values")
+MSG_UNREADABLE = _("cannot be read: %(detail)s")
+MSG_DUPLICATE_KEY = _("key '%(key)s' appears twice")
+MSG_CASE_COLUMN_TYPE = _("field '%(name)s' fills the case's column and must be of type %(type)s")
 MSG_UNKNOWN_KEY = _("unknown key '%(key)s'")
 MSG_REQUIRED = _("required key '%(key)s' is missing")
 MSG_WRONG_TYPE = _("must be %(expected)s")
@@ -102,13 +105,19 @@ def definition_hash(definition: dict[str, Any]) -> str:
 
 
 class _SopLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a definition is plain JSON and the schema checks the form."""
+    """SafeLoader with YAML 1.2 plain scalars: dates stay text (the schema checks their form) and only
+    true/false are booleans, so the SOP table's column `no:` is the key "no", not False."""
 
 
+_BOOL = "tag:yaml.org,2002:bool"
 _SopLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    key: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+for _first in "tTfF":
+    _SopLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
 
 
 class _LineIndex:
@@ -153,11 +162,14 @@ def load_sop_file(path: Path) -> SopFile:
     result = SopFile(path=path)
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
         root = yaml.compose(text, Loader=_SopLoader)
         data = yaml.load(text, Loader=_SopLoader)  # noqa: S506 - _SopLoader is a SafeLoader
     except UnicodeDecodeError as exc:
         result.problems.append(SopProblem(display, 1, "(file)", str(MSG_YAML_SYNTAX % {"detail": exc.reason})))
+        return result
+    except OSError as exc:
+        result.problems.append(SopProblem(display, 1, "(file)", str(MSG_UNREADABLE % {"detail": exc.strerror})))
         return result
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -169,6 +181,10 @@ def load_sop_file(path: Path) -> SopFile:
     lines = _LineIndex(root)
     if not isinstance(data, dict):
         result.problems.append(SopProblem(display, 1, "(file)", str(MSG_NOT_MAPPING)))
+        return result
+    duplicates = list(_duplicate_keys(root, [], display))
+    if duplicates:
+        result.problems = duplicates
         return result
 
     problems = list(_schema_problems(data, lines, display))
@@ -183,7 +199,8 @@ def load_sop_file(path: Path) -> SopFile:
 
 def load_sop_directory(directory: Path, paths: Iterable[Path] | None = None) -> list[SopFile]:
     """Load every *.yaml below `directory` (or just `paths`), adding cross-file problems (duplicate codes)."""
-    files = [load_sop_file(p) for p in sorted(paths if paths is not None else directory.rglob("*.yaml"))]
+    candidates = paths if paths is not None else (p for p in directory.rglob("*.yaml") if p.is_file())
+    files = [load_sop_file(p) for p in sorted(candidates)]
     seen: dict[str, SopFile] = {}
     for sop in files:
         if not sop.ok:
@@ -199,6 +216,22 @@ def load_sop_directory(directory: Path, paths: Iterable[Path] | None = None) -> 
     return files
 
 
+def _duplicate_keys(node: yaml.Node, path: list[str | int], display: str) -> Iterator[SopProblem]:
+    """YAML lets a key repeat and keeps the last; in an SOP that hides a mistake, so it is an error."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                yield SopProblem(display, key_node.start_mark.line + 1, _dotted([*path, key]),
+                                 str(MSG_DUPLICATE_KEY % {"key": key}))
+            seen.add(key)
+            yield from _duplicate_keys(value_node, [*path, key], display)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, [*path, index], display)
+
+
 def _schema_problems(data: dict[str, Any], lines: _LineIndex, display: str) -> Iterator[SopProblem]:
     validator = Draft202012Validator(SOP_SCHEMA)
     for error in validator.iter_errors(data):
@@ -209,9 +242,14 @@ def _explain(error: Any, lines: _LineIndex, display: str) -> Iterator[SopProblem
     path = list(error.absolute_path)
     kind = error.validator
     if kind == "oneOf" and error.context:
-        # Report against the alternative that got furthest, as people read "this is wrong", not "none matched".
-        best = max(error.context, key=lambda e: len(e.absolute_path))
-        yield from _explain(best, lines, display)
+        # Explain against the alternative of the value's own JSON type (a mapping is checked as the mapping
+        # form), since people read "this is wrong", not "none of the forms matched".
+        alternatives = error.schema["oneOf"]
+        matching = [i for i, alt in enumerate(alternatives) if _is_type(error.instance, alt.get("type"))]
+        chosen = matching[0] if matching else 0
+        for sub in error.context:
+            if sub.relative_schema_path[0] == chosen:
+                yield from _explain(sub, lines, display)
         return
     if kind == "additionalProperties":
         extras = [k for k in error.instance if k not in error.schema.get("properties", {})]
@@ -242,6 +280,11 @@ def _explain(error: Any, lines: _LineIndex, display: str) -> Iterator[SopProblem
     else:
         message = MSG_INVALID
     yield SopProblem(display, lines.line(path), _dotted(path), str(message))
+
+
+def _is_type(value: Any, json_type: str | None) -> bool:
+    python_types = {"object": dict, "string": str, "array": list, "integer": int, "boolean": bool}
+    return json_type in python_types and isinstance(value, python_types[json_type])
 
 
 def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> Iterator[SopProblem]:
@@ -392,7 +435,10 @@ def _lint_fields(where: list[str | int], kelengkapan: dict[str, Any], branch_key
         if spec["name"] in names:
             yield problem([*field_where, "name"], MSG_DUPLICATE_FIELD % {"name": spec["name"]})
         names.add(spec["name"])
-        if spec["type"] in ("choice", "multichoice") and "choices" not in spec and spec["name"] not in CASE_COLUMNS:
+        column_type = CASE_COLUMNS.get(spec["name"])
+        if column_type is not None and spec["type"] != column_type:
+            yield problem([*field_where, "type"], MSG_CASE_COLUMN_TYPE % {"name": spec["name"], "type": column_type})
+        if spec["type"] in ("choice", "multichoice") and "choices" not in spec and column_type is None:
             yield problem(field_where, MSG_CHOICES_REQUIRED % {"type": spec["type"]})
         for k, key in enumerate(spec.get("required_for", [])):
             if key not in branch_keys:
