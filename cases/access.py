@@ -64,6 +64,10 @@ def acting_for_task(user: User, task: Task) -> Acting | None:
     through_offer = [a for a in acting if a.position_id in offered]
     if task.owner_id == user.pk:
         return (through_offer or acting or [Acting(0, 0, False, frozenset(), None)])[0]
+    standing_in = [a for a in through_offer if a.on_behalf_of_id == task.owner_id]
+    if task.owner_id is not None and standing_in:
+        # A Plh/Plt or leave substitute takes over what was already in the absent official's inbox.
+        return standing_in[0]
     if task.owner_id is None and through_offer:
         # Prefer acting in one's own right over acting for someone else.
         return sorted(through_offer, key=lambda a: a.on_behalf_of_id is not None)[0]

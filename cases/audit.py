@@ -43,6 +43,15 @@ def _event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked. A migration creates it; recreate it after a flush (an empty trail)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def audit_append(
     *,
     action: str,
@@ -58,7 +67,7 @@ def audit_append(
     """Append one event. Call inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_append must run inside the transaction of the change it records")
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = _locked_head()
     case_seq, case_prev = None, ""
     if case is not None:
         last = AuditEvent.objects.filter(case=case).order_by("-case_seq").values_list("case_seq", "hash").first()
@@ -116,9 +125,10 @@ def _verify_global() -> ChainBreak | None:
         if _event_hash(event) != event.hash:
             return ChainBreak(event.global_seq, event.pk, "content does not match its hash (edited)")
         expected_seq, prev_hash = expected_seq + 1, event.hash
-    head = AuditChainHead.objects.get(pk=1)
+    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(last_seq=0)
     if head.last_seq != expected_seq - 1 or (head.last_hash or GENESIS) != prev_hash:
-        return ChainBreak(expected_seq - 1, None, "the chain ends before its recorded head (events removed)")
+        reason = f"events removed: the chain ends before its recorded head #{head.last_seq}"
+        return ChainBreak(expected_seq, None, reason)
     return None
 
 

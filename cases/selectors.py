@@ -82,7 +82,7 @@ def case_view(*, case: Case, user: User) -> CaseView:
     steps = {s["id"]: s for s in case.sop_version.definition["steps"]}
     auditor = is_auditor(user)
     supervisor = supervising(user, case) is not None
-    is_requester = user.pk in (case.requester_id, case.created_by_id)
+    is_requester = user.pk == case.requester_id
     return CaseView(
         case=case,
         events=events,

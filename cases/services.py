@@ -135,6 +135,8 @@ def case_start(
     *, sop_version: SopVersion, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
 ) -> Case:
     """Open a case on the current version of an SOP with its intake data, and route its first step."""
+    # Locked so that a version retired by a concurrent `sop load` gets no new case.
+    sop_version = SopVersion.objects.select_for_update().get(pk=sop_version.pk)
     definition = sop_version.definition
     if not sop_version.is_current:
         raise errors.ApplicationError(errors.SOP_VERSION_RETIRED)
@@ -205,6 +207,8 @@ def task_claim(*, task_id: int, acting_user: User) -> Task:
     case, task = _lock_task(task_id)
     _require_open(case)
     _require_task_open(task)
+    if task.owner_id == acting_user.pk:
+        return task  # already in the user's inbox: nothing to do, nothing to record
     if task.owner_id is not None:
         raise errors.ApplicationError(errors.TASK_TAKEN, params={"owner": task.owner})
     acting = acting_for_task(acting_user, task)
@@ -346,12 +350,11 @@ def case_comment(*, case_id: int, acting_user: User, body: str) -> None:
 
 @transaction.atomic
 def case_cancel(*, case_id: int, acting_user: User, reason: str) -> Case:
-    """Withdraw a case: by a supervisor of its unit, or by the person who asked for it."""
+    """Withdraw a case: by a supervisor of its unit, or by the requester who asked for it."""
     case = _lock_case(case_id)
     _require_open(case)
     supervisor = supervising(acting_user, case)
-    is_requester = acting_user.pk in (case.requester_id, case.created_by_id)
-    if supervisor is None and not is_requester:
+    if supervisor is None and acting_user.pk != case.requester_id:
         raise errors.PermissionDenied(errors.NOT_ALLOWED)
     if not reason.strip():
         raise errors.ApplicationError(errors.REASON_REQUIRED)

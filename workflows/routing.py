@@ -26,9 +26,9 @@ def step_positions(*, case: Case, role_code: str) -> list[int]:
         positions = []
     else:
         positions = positions_with_role(role_code, case.unit_id)
-    if not positions:
-        # Nobody holds the role for this case (or the requester has no account): the service desk of the
-        # SOP (its owner role) picks it up.
+    if not positions or not users_acting_in(positions):
+        # Nobody can do it (no such position, a vacant one, or a requester without an account): the service
+        # desk of the SOP (its owner role) picks it up rather than leaving it offered to no one.
         positions = positions_with_role(definition["owner_role"], case.unit_id)
     return positions
 

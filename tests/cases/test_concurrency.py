@@ -1,0 +1,215 @@
+"""Two people acting on the same step at the same moment, from two real threads with their own connections.
+
+The services lock the case row first, so the second act waits for the first to commit and then finds the step done
+(or taken): exactly one wins, the case advances once, and the audit trail stays a single unbroken chain.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from viewflow.workflow.models import Task
+
+from cases import errors
+from cases.audit import audit_verify
+from cases.models import AuditEvent, Case, User
+from cases.services import case_comment, case_start, task_claim, task_complete
+from tests.conftest import open_steps, open_tasks
+
+# serialized_rollback: the flush after a transactional test also empties the audit chain-head row that a data
+# migration creates; restoring the migrated state before each test keeps audit_append working.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.integration]
+
+RACES = 5
+
+TO_SERAH_TERIMA = [
+    ("cek_ketersediaan", "kasubbag.rt", {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}),
+    ("persetujuan", "kabag.rt", {"_keputusan": "setuju"}),
+    ("surat_izin", "kasubbag.rt", {"nomor_surat_izin": "000.1.4/27/RT/2026"}),
+]
+
+
+def case_at_serah_terima(org, sop_library, scan, n: int) -> Case:
+    pemohon = org["pemohon"]
+    case = case_start(
+        sop_version=sop_library["BU-RT-01"],
+        acting_user=pemohon,
+        data={
+            "subject": f"Kendaraan untuk kegiatan {n}",
+            "requester_name": str(pemohon),
+            "derajat": "biasa",
+            "tingkat_keamanan": "B",
+            "tujuan": "Masohi",
+            "tanggal_berangkat": "2026-12-01T08:00",
+            "tanggal_kembali": "2026-12-01T15:00",
+            "jumlah_penumpang": 2,
+        },
+        files={"nota_dinas": scan("nota-dinas.pdf")},
+    )
+    for step, username, data in TO_SERAH_TERIMA:
+        task = next(t for t in open_tasks(case) if t.flow_task.name == step)
+        case = task_complete(task_id=task.pk, acting_user=org[username], data=dict(data))
+    assert open_steps(case) == ["serah_terima"]
+    return case
+
+
+def race(acts: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    """Run the acts in parallel threads released together by a barrier; return ("ok", value) / ("error", exc)."""
+    barrier = threading.Barrier(len(acts))
+    results: list[tuple[str, Any]] = [("missing", None)] * len(acts)
+
+    def run(i: int, act: Callable[[], Any]) -> None:
+        try:
+            connection.ensure_connection()  # connect first, so both threads reach the database together
+            barrier.wait(timeout=30)
+            results[i] = ("ok", act())
+        except Exception as exc:  # noqa: BLE001 - the refusal is what the test inspects
+            results[i] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, act)) for i, act in enumerate(acts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck (deadlock?)"
+    return results
+
+
+def _winner_and_loser(results: list[tuple[str, Any]], users: list[User]) -> tuple[User, errors.ApplicationError]:
+    outcomes = sorted(kind for kind, _ in results)
+    assert outcomes == ["error", "ok"], results
+    winner = next(u for (kind, _), u in zip(results, users, strict=True) if kind == "ok")
+    refusal = next(value for kind, value in results if kind == "error")
+    assert isinstance(refusal, errors.ApplicationError), repr(refusal)
+    return winner, refusal
+
+
+def test_two_drivers_completing_the_same_step_at_once_advance_the_case_exactly_once(org, sop_library, scan):
+    drivers = [org["pengemudi1"], org["pengemudi2"]]
+    for n in range(RACES):
+        case = case_at_serah_terima(org, sop_library, scan, n)
+        task = open_tasks(case)[0]
+        assert task.owner_id is None  # queued for the Pengemudi position, held by both drivers
+
+        results = race(
+            [
+                lambda user=user, km=km, pk=task.pk: task_complete(task_id=pk, acting_user=user, data={"km_awal": km})
+                for user, km in zip(drivers, (1000 + n, 2000 + n), strict=True)
+            ]
+        )
+
+        winner, refusal = _winner_and_loser(results, drivers)
+        task.refresh_from_db()
+        assert (task.status, task.owner_id) == ("DONE", winner.pk)
+        assert str(refusal.message) in {
+            str(errors.TASK_NOT_OPEN % {"status": task.get_status_display()}),
+            str(errors.TASK_TAKEN % {"owner": winner}),
+        }
+        tasks = list(Task.objects.filter(process_id=case.process_id))
+        assert [t.status for t in tasks if t.flow_task.name == "penggunaan"] == ["NEW"]
+        assert [t.flow_task.name for t in tasks].count("serah_terima") == 1
+        completed = AuditEvent.objects.filter(case=case, action="step_completed", step="serah_terima")
+        assert list(completed.values_list("actor_id", flat=True)) == [winner.pk]
+        case.refresh_from_db()
+        winner_km = 1000 + n if winner == drivers[0] else 2000 + n
+        assert (case.status, case.data["km_awal"]) == (Case.Status.ON_HOLD, winner_km)
+        assert audit_verify() is None
+
+    seqs = list(AuditEvent.objects.order_by("global_seq").values_list("global_seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_two_drivers_claiming_the_same_queued_step_at_once_leaves_one_owner(org, sop_library, scan):
+    drivers = [org["pengemudi1"], org["pengemudi2"]]
+    for n in range(RACES):
+        case = case_at_serah_terima(org, sop_library, scan, n)
+        task = open_tasks(case)[0]
+
+        results = race([lambda user=user, pk=task.pk: task_claim(task_id=pk, acting_user=user) for user in drivers])
+
+        winner, refusal = _winner_and_loser(results, drivers)
+        assert str(refusal.message) == str(errors.TASK_TAKEN % {"owner": winner})
+        task.refresh_from_db()
+        assert (task.status, task.owner_id) == ("ASSIGNED", winner.pk)
+        claimed = AuditEvent.objects.filter(case=case, action="step_claimed")
+        assert list(claimed.values_list("actor_id", "step", "after")) == [
+            (winner.pk, "serah_terima", {"owner": winner.pk})
+        ]
+        assert audit_verify() is None
+
+
+def test_a_claim_and_a_completion_racing_on_one_step_let_exactly_one_through(org, sop_library, scan):
+    claimer, completer = org["pengemudi1"], org["pengemudi2"]
+    for n in range(RACES):
+        case = case_at_serah_terima(org, sop_library, scan, n)
+        task = open_tasks(case)[0]
+
+        results = race(
+            [
+                lambda pk=task.pk: task_claim(task_id=pk, acting_user=claimer),
+                lambda pk=task.pk: task_complete(task_id=pk, acting_user=completer, data={"km_awal": 7}),
+            ]
+        )
+
+        winner, refusal = _winner_and_loser(results, [claimer, completer])
+        task.refresh_from_db()
+        if winner == claimer:
+            assert (task.status, task.owner_id) == ("ASSIGNED", claimer.pk)
+            assert str(refusal.message) == str(errors.TASK_TAKEN % {"owner": claimer})
+            assert open_steps(case) == ["serah_terima"]
+        else:
+            assert (task.status, task.owner_id) == ("DONE", completer.pk)
+            assert str(refusal.message) == str(errors.TASK_NOT_OPEN % {"status": task.get_status_display()})
+            assert open_steps(case) == ["penggunaan"]
+        acts = AuditEvent.objects.filter(case=case, step="serah_terima").exclude(action="case_started")
+        assert list(acts.values_list("actor_id", flat=True)) == [winner.pk]
+        assert audit_verify() is None
+
+
+def test_acts_on_different_cases_at_once_all_succeed_and_keep_one_unbroken_chain(org, sop_library, scan):
+    for n in range(RACES):
+        at_handover = case_at_serah_terima(org, sop_library, scan, n)
+        fresh = case_start(
+            sop_version=sop_library["BU-RT-01"],
+            acting_user=org["kasubbag.rt"],
+            data={
+                "subject": f"Kendaraan pool {n}",
+                "requester_name": "Subbagian Rumah Tangga",
+                "derajat": "segera",
+                "tingkat_keamanan": "B",
+                "tujuan": "Bandara Pattimura",
+                "tanggal_berangkat": "2026-12-02T08:00",
+                "tanggal_kembali": "2026-12-02T12:00",
+                "jumlah_penumpang": 1,
+            },
+            files={"nota_dinas": scan("nota-dinas.pdf")},
+        )
+        handover, check = open_tasks(at_handover)[0], open_tasks(fresh)[0]
+        events_before = AuditEvent.objects.count()
+
+        results = race(
+            [
+                lambda pk=handover.pk: task_complete(task_id=pk, acting_user=org["pengemudi1"], data={"km_awal": 9}),
+                lambda pk=check.pk: task_complete(
+                    task_id=pk, acting_user=org["kasubbag.rt"], data={"_keputusan": "ya", "kendaraan": "DE 1 AM"}
+                ),
+                lambda pk=at_handover.pk, body=f"Komentar {n}": case_comment(
+                    case_id=pk, acting_user=org["pemohon"], body=body
+                ),
+            ]
+        )
+
+        assert [kind for kind, _ in results] == ["ok", "ok", "ok"], results
+        assert AuditEvent.objects.count() == events_before + 3
+        assert audit_verify() is None
+        for case in (at_handover, fresh):
+            seqs = list(AuditEvent.objects.filter(case=case).order_by("case_seq").values_list("case_seq", flat=True))
+            assert seqs == list(range(1, len(seqs) + 1))
+    seqs = list(AuditEvent.objects.order_by("global_seq").values_list("global_seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
