@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -14,7 +15,7 @@ from workflows.models import SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
 from .access import is_auditor, may_start_sop, supervising
-from .models import AuditEvent, Case, User
+from .models import AuditEvent, Case, Position, User
 from .org import acting_positions
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -61,11 +62,19 @@ def sop_catalogue(*, user: User) -> dict[str, list[CatalogueEntry]]:
 
 
 @dataclass(frozen=True)
+class TimelineRow:
+    event: AuditEvent
+    step_title: str
+    decision: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     """What the case page shows and which buttons it offers the viewer."""
 
     case: Case
-    events: list[AuditEvent]
+    data: list[tuple[str, str]]
+    timeline: list[TimelineRow]
     tasks: list[Task]
     steps: dict[str, dict[str, Any]]
     can_supervise: bool
@@ -74,18 +83,71 @@ class CaseView:
     read_only: bool
 
 
+def _field_specs(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every data field of the SOP by name (intake first, then steps in order; the first declaration labels it)."""
+    specs: dict[str, dict[str, Any]] = {}
+    kelengkapans = [definition["intake"].get("kelengkapan", {})]
+    kelengkapans += [step.get("kelengkapan", {}) for step in definition["steps"]]
+    for kelengkapan in kelengkapans:
+        for spec in kelengkapan.get("fields", []):
+            specs.setdefault(spec["name"], spec)
+    return specs
+
+
+def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str]) -> str:
+    if spec is None:
+        return str(value)
+    if spec["type"] == "position":
+        return positions.get(int(value), str(value))
+    if spec["type"] == "boolean":
+        return _("yes") if value else _("no")
+    if spec["type"] in ("choice", "multichoice") and "choices" in spec:
+        labels = {c: c for c in spec["choices"] if isinstance(c, str)}
+        labels.update({c["value"]: c["label"] for c in spec["choices"] if isinstance(c, dict)})
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, v) for v in values)
+    return str(value)
+
+
+def case_data_rows(case: Case) -> list[tuple[str, str]]:
+    """The case's data as (label, readable value), labelled from the SOP it runs on."""
+    specs = _field_specs(case.sop_version.definition)
+    position_ids = [int(v) for k, v in case.data.items() if specs.get(k, {}).get("type") == "position" and v]
+    positions = {
+        p.pk: f"{p.title} — {p.unit.name}" for p in Position.objects.filter(pk__in=position_ids).select_related("unit")
+    }
+    return [
+        (specs[name]["label"] if name in specs else name, _display(specs.get(name), value, positions))
+        for name, value in case.data.items()
+    ]
+
+
+def _decision_label(step: dict[str, Any] | None, key: str) -> str:
+    branches = (step or {}).get("decision", {}).get("branches", [])
+    return next((b["label"] for b in branches if b["key"] == key), key)
+
+
 def case_view(*, case: Case, user: User) -> CaseView:
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("case_seq"))
     tasks = list(
         Task.objects.filter(process_id=case.process_id, flow_task_type="HUMAN").select_related("owner").order_by("pk")
     )
     steps = {s["id"]: s for s in case.sop_version.definition["steps"]}
+    timeline = [
+        TimelineRow(
+            event=event,
+            step_title=steps[event.step]["kegiatan"] if event.step in steps else event.step,
+            decision=_decision_label(steps.get(event.step), event.after.get("decision", "")),
+        )
+        for event in events
+    ]
     auditor = is_auditor(user)
     supervisor = supervising(user, case) is not None
     is_requester = user.pk == case.requester_id
     return CaseView(
         case=case,
-        events=events,
+        data=case_data_rows(case),
+        timeline=timeline,
         tasks=tasks,
         steps=steps,
         can_supervise=supervisor and case.is_open,

@@ -1,4 +1,7 @@
-"""Shared fixtures: the demo Biro Umum org chart and the real SOP library, on the test database."""
+"""Shared fixtures: the demo Biro Umum org chart and the real SOP library, on the test database.
+
+Shared plain helpers and intake data are in tests/builders.py.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from viewflow.workflow.models import Task
 
 from cases.demo import demo_org_chart, pdf_stub
-from cases.models import Case, User
+from cases.models import User
+from tests.builders import position_of
 from workflows.models import SopVersion
 from workflows.services import sop_library_load
 
@@ -23,23 +26,17 @@ def org(db) -> dict[str, User]:
 
 
 @pytest.fixture
+def pos(org: dict[str, User]) -> dict[str, int]:
+    """username -> the pk of the position they hold."""
+    return {name: position_of(user) for name, user in org.items() if name != "admin"}
+
+
+@pytest.fixture
 def sop_library(db) -> dict[str, SopVersion]:
     """The SOP library from sop_definitions/, registered: code -> current version."""
     result = sop_library_load()
     assert not result.failed, [str(p) for s in result.failed for p in s.problems]
     return {v.code: v for v in SopVersion.objects.filter(is_current=True)}
-
-
-def open_tasks(case: Case) -> list[Task]:
-    """The case's open human steps, oldest first."""
-    return list(
-        Task.objects.filter(process_id=case.process_id, flow_task_type="HUMAN", status__in=["NEW", "ASSIGNED"])
-        .order_by("pk")
-    )
-
-
-def open_steps(case: Case) -> list[str]:
-    return [t.flow_task.name for t in open_tasks(case)]
 
 
 @pytest.fixture

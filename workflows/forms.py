@@ -102,7 +102,6 @@ def build_form_class(
     *,
     decision: dict[str, Any] | None = None,
     leading_fields: dict[str, forms.Field] | None = None,
-    with_note: bool = True,
 ) -> type[KelengkapanForm]:
     attrs: dict[str, Any] = dict(leading_fields or {})
     required_for: dict[str, list[str]] = {}
@@ -120,10 +119,10 @@ def build_form_class(
         attrs[DECISION_FIELD] = forms.ChoiceField(
             label=decision["question"], choices=list(branch_labels.items()), widget=forms.RadioSelect
         )
-    if with_note:
-        attrs[NOTE_FIELD] = forms.CharField(
-            label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-        )
+    attrs[NOTE_FIELD] = forms.CharField(
+        label=_("Note for the case history"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     attrs.update(required_for=required_for, branch_labels=branch_labels, attachment_names=tuple(attachment_names))
     return type("KelengkapanForm", (KelengkapanForm,), attrs)
 

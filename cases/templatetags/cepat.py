@@ -6,6 +6,10 @@ from typing import Any
 
 from django import template
 from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.status import STATUS
+
+from workflows.durations import describe_waktu
 
 register = template.Library()
 
@@ -23,3 +27,25 @@ def in_zone(value: datetime.datetime | None, zone: str) -> str:
 def step_title(steps: dict[str, Any], step_id: str) -> str:
     step = steps.get(step_id)
     return step["kegiatan"] if step else step_id
+
+
+TASK_STATES = {
+    STATUS.NEW: _("waiting to be taken"),
+    STATUS.ASSIGNED: _("in hand"),
+    STATUS.STARTED: _("in hand"),
+    STATUS.DONE: _("done"),
+    STATUS.CANCELED: _("cancelled"),
+    STATUS.ERROR: _("error"),
+}
+
+
+@register.filter
+def task_state(status: str) -> str:
+    """A step's status in the reader's language (viewflow ships no Indonesian)."""
+    return str(TASK_STATES.get(status, status))
+
+
+@register.filter
+def waktu(value: Any) -> str:
+    """A step's time standard in words: "4 jam kerja", or one per derajat."""
+    return describe_waktu(value)

@@ -18,13 +18,12 @@ from cases.services import (
     case_cancel,
     case_close,
     case_comment,
-    case_start,
     task_claim,
     task_complete,
     task_reassign,
     task_release,
 )
-from tests.conftest import open_steps, open_tasks
+from tests.builders import ADM_CODE, RT_CODE, open_steps, start_letter, start_vehicle_request, task_at
 
 pytestmark = pytest.mark.django_db
 
@@ -41,48 +40,14 @@ RT_PATH: list[tuple[str, str, dict[str, Any]]] = [
 STEP_DATA = {step: data for step, _, data in RT_PATH}
 
 
-def rt_intake(user: User) -> dict[str, Any]:
-    return {
-        "subject": "Kendaraan untuk monitoring ke Masohi",
-        "requester_name": str(user),
-        "derajat": "biasa",
-        "tingkat_keamanan": "B",
-        "tujuan": "Masohi",
-        "tanggal_berangkat": "2026-12-01T08:00",
-        "tanggal_kembali": "2026-12-01T15:00",
-        "jumlah_penumpang": 3,
-    }
-
-
-ADM_INTAKE = {
-    "subject": "Undangan rapat evaluasi kendaraan dinas",
-    "requester_name": "Dinas Perhubungan",
-    "derajat": "segera",
-    "tingkat_keamanan": "B",
-    "asal_surat": "Dinas Perhubungan",
-    "nomor_surat": "000.1.4/112/DISHUB/2026",
-    "tanggal_surat": "2026-11-20",
-    "media": "fisik",
-}
-
-
 def start_rt(org, sop_library, scan, username: str = "pemohon") -> Case:
-    return case_start(
-        sop_version=sop_library["BU-RT-01"],
-        acting_user=org[username],
-        data=rt_intake(org[username]),
-        files={"nota_dinas": scan("nota-dinas.pdf")},
+    return start_vehicle_request(
+        org, sop_library[RT_CODE], scan, by=username, subject="Kendaraan untuk monitoring ke Masohi"
     )
 
 
 def start_adm(org, sop_library, username: str = "agendaris1") -> Case:
-    return case_start(sop_version=sop_library["BU-ADM-01"], acting_user=org[username], data=dict(ADM_INTAKE))
-
-
-def task_at(case: Case, step: str) -> Task:
-    tasks = [t for t in open_tasks(case) if t.flow_task.name == step]
-    assert len(tasks) == 1, (step, open_steps(case))
-    return tasks[0]
+    return start_letter(org, sop_library[ADM_CODE], by=username)
 
 
 def drive(case: Case, org, *, until: str | None) -> Case:

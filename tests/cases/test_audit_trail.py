@@ -13,45 +13,33 @@ from django.db import connection
 from django.utils import timezone
 
 from cases.audit import GENESIS, _event_hash, audit_append, audit_verify
-from cases.models import AuditChainHead, AuditEvent, Case, Position, PositionHolding, User
+from cases.models import AuditChainHead, AuditEvent, Case, Position, User
 from cases.org import today
-from cases.services import case_comment, case_start, task_complete
+from cases.services import case_comment, task_complete
 from cases.templatetags.cepat import in_zone
-from tests.conftest import open_steps, open_tasks
+from tests.builders import (
+    ADM_CODE,
+    RT_CODE,
+    agenda_data,
+    appoint_plh,
+    open_steps,
+    start_letter,
+    start_vehicle_request,
+    task_at,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def rt_case(org, sop_library, scan, subject: str) -> Case:
-    pemohon = org["pemohon"]
-    return case_start(
-        sop_version=sop_library["BU-RT-01"],
-        acting_user=pemohon,
-        data={
-            "subject": subject,
-            "requester_name": str(pemohon),
-            "derajat": "biasa",
-            "tingkat_keamanan": "B",
-            "tujuan": "Masohi",
-            "tanggal_berangkat": "2026-12-01T08:00",
-            "tanggal_kembali": "2026-12-01T15:00",
-            "jumlah_penumpang": 3,
-        },
-        files={"nota_dinas": scan("nota-dinas.pdf")},
-    )
-
-
 def complete(case: Case, step: str, user: User, data: dict[str, Any], files: dict | None = None) -> Case:
-    tasks = [t for t in open_tasks(case) if t.flow_task.name == step]
-    assert len(tasks) == 1, (step, open_steps(case))
-    return task_complete(task_id=tasks[0].pk, acting_user=user, data=data, files=files)
+    return task_complete(task_id=task_at(case, step).pk, acting_user=user, data=data, files=files)
 
 
 @pytest.fixture
 def trail(org, sop_library, scan) -> dict[str, Case]:
     """Two BU-RT-01 cases whose events interleave: one driven through several steps, one just started."""
-    first = rt_case(org, sop_library, scan, "Kendaraan ke Masohi")
-    second = rt_case(org, sop_library, scan, "Kendaraan ke bandara")
+    first = start_vehicle_request(org, sop_library[RT_CODE], scan, subject="Kendaraan ke Masohi")
+    second = start_vehicle_request(org, sop_library[RT_CODE], scan, subject="Kendaraan ke bandara")
     first = complete(first, "cek_ketersediaan", org["kasubbag.rt"], {"_keputusan": "ya", "kendaraan": "DE 1234 AM"})
     case_comment(case_id=second.pk, acting_user=org["pemohon"], body="Mohon disiapkan pagi hari.")
     first = complete(first, "persetujuan", org["kabag.rt"], {"_keputusan": "setuju", "_catatan": "Disetujui"})
@@ -226,33 +214,14 @@ def test_audit_append_outside_a_transaction_is_refused(org):
 
 
 def _letter_at_disposisi(org, sop_library, scan) -> Case:
-    case = case_start(
-        sop_version=sop_library["BU-ADM-01"],
-        acting_user=org["agendaris1"],
-        data={
-            "subject": "Undangan rapat evaluasi kendaraan dinas",
-            "requester_name": "Dinas Perhubungan",
-            "derajat": "segera",
-            "tingkat_keamanan": "B",
-            "asal_surat": "Dinas Perhubungan",
-            "nomor_surat": "000.1.4/112/DISHUB/2026",
-            "tanggal_surat": "2026-11-20",
-            "media": "fisik",
-        },
-    )
+    case = start_letter(org, sop_library[ADM_CODE])
     case = complete(case, "terima", org["agendaris1"], {})
     case = complete(case, "cek_alamat", org["agendaris1"], {"_keputusan": "ya"})
     case = complete(
         case,
         "agenda",
         org["agendaris1"],
-        {
-            "nomor_agenda": "0412",
-            "kode_klasifikasi": "000.1.4",
-            "tingkat_keamanan": "B",
-            "derajat": "segera",
-            "ringkasan": "Undangan rapat evaluasi",
-        },
+        agenda_data(tingkat_keamanan="B", derajat="segera", ringkasan="Undangan rapat evaluasi"),
         {"pindaian_surat": scan("surat-dishub.pdf")},
     )
     case = complete(case, "cek_rahasia", org["agendaris1"], {"_keputusan": "tidak"})
@@ -264,13 +233,7 @@ def _letter_at_disposisi(org, sop_library, scan) -> Case:
 
 def test_a_plh_acting_for_the_kepala_biro_is_recorded_as_actor_on_behalf_of_the_official(org, sop_library, scan):
     kepala_biro = Position.objects.get(unit__code="biro-umum", is_head=True)
-    PositionHolding.objects.create(
-        user=org["kabag.tu"],
-        position=kepala_biro,
-        kind=PositionHolding.Kind.PLH,
-        valid_from=today(),
-        valid_until=today(),
-    )
+    appoint_plh(org["kabag.tu"], kepala_biro, today(), today())
     case = _letter_at_disposisi(org, sop_library, scan)
     kabag_rt = Position.objects.get(unit__code="bag-rt", is_head=True)
 

@@ -17,8 +17,8 @@ from viewflow.workflow.models import Task
 from cases import errors
 from cases.audit import audit_verify
 from cases.models import AuditEvent, Case, User
-from cases.services import case_comment, case_start, task_claim, task_complete
-from tests.conftest import open_steps, open_tasks
+from cases.services import case_comment, task_claim, task_complete
+from tests.builders import RT_CODE, RT_HAPPY_PATH, open_steps, open_tasks, start_vehicle_request
 
 # serialized_rollback: the flush after a transactional test also empties the audit chain-head row that a data
 # migration creates; restoring the migrated state before each test keeps audit_append working.
@@ -26,29 +26,12 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
 
 RACES = 5
 
-TO_SERAH_TERIMA = [
-    ("cek_ketersediaan", "kasubbag.rt", {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}),
-    ("persetujuan", "kabag.rt", {"_keputusan": "setuju"}),
-    ("surat_izin", "kasubbag.rt", {"nomor_surat_izin": "000.1.4/27/RT/2026"}),
-]
+TO_SERAH_TERIMA = RT_HAPPY_PATH[:3]
 
 
 def case_at_serah_terima(org, sop_library, scan, n: int) -> Case:
-    pemohon = org["pemohon"]
-    case = case_start(
-        sop_version=sop_library["BU-RT-01"],
-        acting_user=pemohon,
-        data={
-            "subject": f"Kendaraan untuk kegiatan {n}",
-            "requester_name": str(pemohon),
-            "derajat": "biasa",
-            "tingkat_keamanan": "B",
-            "tujuan": "Masohi",
-            "tanggal_berangkat": "2026-12-01T08:00",
-            "tanggal_kembali": "2026-12-01T15:00",
-            "jumlah_penumpang": 2,
-        },
-        files={"nota_dinas": scan("nota-dinas.pdf")},
+    case = start_vehicle_request(
+        org, sop_library[RT_CODE], scan, subject=f"Kendaraan untuk kegiatan {n}", jumlah_penumpang=2
     )
     for step, username, data in TO_SERAH_TERIMA:
         task = next(t for t in open_tasks(case) if t.flow_task.name == step)
@@ -175,20 +158,18 @@ def test_a_claim_and_a_completion_racing_on_one_step_let_exactly_one_through(org
 def test_acts_on_different_cases_at_once_all_succeed_and_keep_one_unbroken_chain(org, sop_library, scan):
     for n in range(RACES):
         at_handover = case_at_serah_terima(org, sop_library, scan, n)
-        fresh = case_start(
-            sop_version=sop_library["BU-RT-01"],
-            acting_user=org["kasubbag.rt"],
-            data={
-                "subject": f"Kendaraan pool {n}",
-                "requester_name": "Subbagian Rumah Tangga",
-                "derajat": "segera",
-                "tingkat_keamanan": "B",
-                "tujuan": "Bandara Pattimura",
-                "tanggal_berangkat": "2026-12-02T08:00",
-                "tanggal_kembali": "2026-12-02T12:00",
-                "jumlah_penumpang": 1,
-            },
-            files={"nota_dinas": scan("nota-dinas.pdf")},
+        fresh = start_vehicle_request(
+            org,
+            sop_library[RT_CODE],
+            scan,
+            by="kasubbag.rt",
+            subject=f"Kendaraan pool {n}",
+            requester_name="Subbagian Rumah Tangga",
+            derajat="segera",
+            tujuan="Bandara Pattimura",
+            tanggal_berangkat="2026-12-02T08:00",
+            tanggal_kembali="2026-12-02T12:00",
+            jumlah_penumpang=1,
         )
         handover, check = open_tasks(at_handover)[0], open_tasks(fresh)[0]
         events_before = AuditEvent.objects.count()

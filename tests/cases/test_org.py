@@ -18,6 +18,7 @@ from cases.org import (
     unit_subtree_ids,
     users_acting_in,
 )
+from tests.builders import appoint_plh
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +70,7 @@ def test_people_without_a_current_position_act_nowhere(org):
 def test_a_plh_acts_in_the_position_only_within_its_dates_on_behalf_of_the_official(org):
     kepala_biro = head_of("biro-umum")
     start, end = today() + 3 * DAY, today() + 5 * DAY
-    PositionHolding.objects.create(
-        user=org["kabag.tu"], position=kepala_biro, kind=PositionHolding.Kind.PLH, valid_from=start, valid_until=end
-    )
+    appoint_plh(org["kabag.tu"], kepala_biro, start, end)
 
     assert acting_in(org["kabag.tu"], kepala_biro, start - DAY) == []
     for on in (start, start + DAY, end):
@@ -129,9 +128,7 @@ def test_a_leave_substitute_acts_in_the_delegators_positions_only_during_the_del
 
 def test_a_substitute_also_stands_in_for_the_delegators_plh_holdings(org):
     kepala_biro = head_of("biro-umum")
-    PositionHolding.objects.create(
-        user=org["kabag.rt"], position=kepala_biro, kind=PositionHolding.Kind.PLH, valid_from=today()
-    )
+    appoint_plh(org["kabag.rt"], kepala_biro, today())
     Delegation.objects.create(
         delegator=org["kabag.rt"], substitute=org["kasubbag.rt"], valid_from=today(), valid_until=today() + DAY
     )
@@ -225,13 +222,7 @@ def test_users_acting_in_a_position_include_its_holders_and_their_leave_substitu
 
 def test_users_acting_in_include_plh_holders_only_within_their_dates(org):
     kepala_biro = head_of("biro-umum")
-    PositionHolding.objects.create(
-        user=org["kabag.tu"],
-        position=kepala_biro,
-        kind=PositionHolding.Kind.PLH,
-        valid_from=today(),
-        valid_until=today(),
-    )
+    appoint_plh(org["kabag.tu"], kepala_biro, today(), today())
     assert users_acting_in([kepala_biro.pk], today()) == {org["karo"].pk, org["kabag.tu"].pk}
     assert users_acting_in([kepala_biro.pk], today() + DAY) == {org["karo"].pk}
     assert users_acting_in([]) == set()

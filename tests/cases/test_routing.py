@@ -5,20 +5,17 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases.models import AuditEvent, Position, PositionHolding
-from cases.services import case_start, task_claim, task_complete
-from tests.conftest import open_tasks
+from cases.models import AuditEvent, Position
+from cases.services import task_claim, task_complete
+from tests.builders import ADM_CODE, appoint_plh, open_tasks, start_letter
 from workflows.models import TaskOffer
 
 pytestmark = pytest.mark.django_db
 
 
 def letter_at_disposition(org, sop_library, scan):
-    case = case_start(
-        sop_version=sop_library["BU-ADM-01"], acting_user=org["agendaris1"],
-        data={"subject": "Undangan", "requester_name": "Dinas Perhubungan", "derajat": "biasa",
-              "tingkat_keamanan": "B", "asal_surat": "Dishub", "nomor_surat": "1/2026", "tanggal_surat": "2026-11-20"},
-    )
+    case = start_letter(org, sop_library[ADM_CODE], omit=("media",), subject="Undangan", derajat="biasa",
+                        asal_surat="Dishub", nomor_surat="1/2026")
     steps = [
         ("agendaris1", {}, None),
         ("agendaris1", {"_keputusan": "ya"}, None),
@@ -51,10 +48,8 @@ def test_plh_takes_over_a_step_already_in_the_absent_officials_inbox(org, sop_li
     case = letter_at_disposition(org, sop_library, scan)
     (task,) = open_tasks(case)
     assert task.owner == org["karo"]
-    PositionHolding.objects.create(
-        user=org["kabag.tu"], position=Position.objects.get(title="Kepala Biro Umum"), kind="plh",
-        valid_from=timezone.localdate(), valid_until=timezone.localdate() + datetime.timedelta(days=3),
-    )
+    appoint_plh(org["kabag.tu"], Position.objects.get(title="Kepala Biro Umum"),
+                timezone.localdate(), timezone.localdate() + datetime.timedelta(days=3))
     krt = Position.objects.get(title="Kepala Subbagian Rumah Tangga")
 
     task_complete(task_id=task.pk, acting_user=org["kabag.tu"], data={"diteruskan_kepada": krt.pk})

@@ -8,7 +8,7 @@ from django.utils import translation
 
 from cases.demo import DEMO_PASSWORD
 from cases.models import AuditEvent, Case
-from tests.conftest import open_tasks
+from tests.builders import RT_CODE, RT_INTAKE, open_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,12 @@ def web(client, org, sop_library):
     return login
 
 
-def start_vehicle_request(client, scan) -> Case:
+def post_vehicle_request(client, scan) -> Case:
+    """Start a BU-RT-01 case through the intake form (RT_INTAKE, changed as a person would fill it in)."""
     response = client.post(
-        reverse("cases:case_start", args=["BU-RT-01"]),
+        reverse("cases:case_start", args=[RT_CODE]),
         {
-            "subject": "Kendaraan ke Masohi", "requester_name": "Rina Pelupessy", "derajat": "biasa",
-            "tingkat_keamanan": "B", "tujuan": "Masohi", "tanggal_berangkat": "2026-12-01T08:00",
+            **RT_INTAKE, "subject": "Kendaraan ke Masohi", "requester_name": "Rina Pelupessy",
             "tanggal_kembali": "2026-12-01T16:00", "jumlah_penumpang": "2", "nota_dinas": scan("nota.pdf"),
         },
     )
@@ -58,7 +58,7 @@ def test_requester_starts_a_case_from_the_catalogue_and_it_reaches_the_pool_mana
     assert "BU-RT-01" in catalogue
     assert "BU-ADM-01" not in catalogue  # only the agendaris registers incoming letters
 
-    case = start_vehicle_request(client, scan)
+    case = post_vehicle_request(client, scan)
 
     assert case.status == Case.Status.OPEN
     assert case.requester.username == "pemohon"
@@ -67,7 +67,7 @@ def test_requester_starts_a_case_from_the_catalogue_and_it_reaches_the_pool_mana
 
 
 def test_step_form_rejects_missing_field_and_changes_nothing(web, scan):
-    case = start_vehicle_request(web("pemohon"), scan)
+    case = post_vehicle_request(web("pemohon"), scan)
     task = open_tasks(case)[0]
     client = web("kasubbag.rt")
 
@@ -81,7 +81,7 @@ def test_step_form_rejects_missing_field_and_changes_nothing(web, scan):
 
 
 def test_queue_take_and_complete_moves_the_case_and_shows_it_in_the_timeline(web, scan):
-    case = start_vehicle_request(web("pemohon"), scan)
+    case = post_vehicle_request(web("pemohon"), scan)
     web("kasubbag.rt").post(
         reverse("cases:task_execute", args=[open_tasks(case)[0].pk]), {"_keputusan": "ya", "kendaraan": "DE 1 AM"}
     )
@@ -107,13 +107,13 @@ def test_queue_take_and_complete_moves_the_case_and_shows_it_in_the_timeline(web
 
 
 def test_other_units_staff_cannot_open_the_case(web, scan):
-    case = start_vehicle_request(web("pemohon"), scan)
+    case = post_vehicle_request(web("pemohon"), scan)
     response = web("agendaris1").get(reverse("cases:case_detail", args=[case.pk]))
     assert response.status_code == 404
 
 
 def test_auditor_reads_the_case_but_sees_no_action_buttons(web, scan):
-    case = start_vehicle_request(web("pemohon"), scan)
+    case = post_vehicle_request(web("pemohon"), scan)
     page = web("auditor").get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert case.reference in page
     assert reverse("cases:case_comment", args=[case.pk]) not in page

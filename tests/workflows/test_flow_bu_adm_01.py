@@ -10,138 +10,67 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from viewflow.workflow.models import Task
 
 from cases import errors
-from cases.audit import audit_verify
 from cases.errors import ApplicationError
-from cases.models import Attachment, AuditEvent, Case, PositionHolding, User
-from cases.services import case_start, task_claim, task_complete
-from tests.conftest import open_tasks
-from workflows.models import SopVersion, TaskOffer
+from cases.models import Attachment, AuditEvent, Case, User
+from cases.services import task_claim, task_complete
+from tests.builders import (
+    ADM_CODE,
+    ADM_INTAKE,
+    Walk,
+    agenda_data,
+    assert_refused_without_change,
+    offered_positions,
+    open_tasks,
+    start_letter,
+    visited,
+)
+from workflows.models import SopVersion
 
 pytestmark = pytest.mark.django_db
 
-CODE = "BU-ADM-01"
-INTAKE = {
-    "subject": "Undangan rapat evaluasi kendaraan dinas",
+# The letter of these walks: ADM_INTAKE, but from the Dinas Perhubungan Provinsi Maluku and of ordinary urgency.
+LETTER = {
     "requester_name": "Dinas Perhubungan Provinsi Maluku",
     "derajat": "biasa",
-    "tingkat_keamanan": "B",
     "asal_surat": "Dinas Perhubungan Provinsi Maluku",
-    "nomor_surat": "000.1.4/112/DISHUB/2026",
-    "tanggal_surat": "2026-11-20",
-    "media": "fisik",
 }
 INTAKE_DATA = {
-    "asal_surat": INTAKE["asal_surat"],
-    "nomor_surat": INTAKE["nomor_surat"],
+    "asal_surat": LETTER["asal_surat"],
+    "nomor_surat": ADM_INTAKE["nomor_surat"],
     "tanggal_surat": "2026-11-20",
     "media": "fisik",
 }
 
 
-def position_of(user: User) -> int:
-    return PositionHolding.objects.get(user=user).position_id
+def letter_walk(org: dict[str, User], version: SopVersion, **overrides: str) -> Walk:
+    walk = Walk(org, start_letter(org, version, **{**LETTER, **overrides}), "agendaris1")
+    assert walk.case.unit.code == "subbag-persuratan"
+    assert walk.case.reference.startswith(f"{ADM_CODE}/")
+    return walk
 
 
-def offered_positions(task: Task) -> set[int]:
-    return set(TaskOffer.objects.filter(task=task).values_list("position_id", flat=True))
-
-
-def visited(case: Case) -> list[str]:
-    """Human steps and the end reached, in the order the flow created them."""
-    tasks = Task.objects.filter(process_id=case.process_id, flow_task_type__in=["HUMAN", "END"]).order_by("pk")
-    return [t.flow_task.name for t in tasks]
-
-
-class Walk:
-    """Drives one case step by step, checking each step's routing, and records the acts for the audit check."""
-
-    def __init__(self, org: dict[str, User], case: Case, starter: str):
-        self.org = org
-        self.case = case
-        self.acts: list[tuple[str, str, str, str | None]] = [("case_started", "", starter, None)]
-
-    def do(
-        self,
-        step: str,
-        username: str,
-        data: dict | None = None,
-        files: dict | None = None,
-        *,
-        offered: set[int],
-        queue: bool = False,
-        claim: bool = False,
-        on_behalf_of: str | None = None,
-        status_after: str = Case.Status.OPEN,
-    ) -> Case:
-        tasks = open_tasks(self.case)
-        assert [t.flow_task.name for t in tasks] == [step]
-        task = tasks[0]
-        user = self.org[username]
-        assert offered_positions(task) == offered, f"{step} offered to the wrong positions"
-        if queue:
-            assert (task.owner_id, task.status) == (None, "NEW"), f"{step} should wait in the queue"
-        else:
-            assert (task.owner_id, task.status) == (user.pk, "ASSIGNED"), f"{step} should be in {username}'s inbox"
-        if claim:
-            task_claim(task_id=task.pk, acting_user=user)
-            self.acts.append(("step_claimed", step, username, on_behalf_of))
-            task.refresh_from_db()
-            assert (task.owner_id, task.status) == (user.pk, "ASSIGNED")
-        self.case = task_complete(task_id=task.pk, acting_user=user, data=data or {}, files=files)
-        self.acts.append(("step_completed", step, username, on_behalf_of))
-        self.case.refresh_from_db()
-        assert self.case.status == status_after
-        if status_after in Case.OPEN_STATUSES:
-            assert self.case.closed_at is None
-        return self.case
-
-    def assert_audit_trail(self) -> None:
-        events = list(AuditEvent.objects.filter(case=self.case).order_by("case_seq"))
-        actual = [
-            (e.action, e.step, e.actor.username, e.on_behalf_of.username if e.on_behalf_of_id else None) for e in events
-        ]
-        assert actual == self.acts
-        assert [e.case_seq for e in events] == list(range(1, len(events) + 1))
-        assert audit_verify() is None
-
-
-def start_letter(org: dict[str, User], version: SopVersion, **overrides: str) -> Walk:
-    case = case_start(sop_version=version, acting_user=org["agendaris1"], data={**INTAKE, **overrides})
-    case.refresh_from_db()
-    assert case.status == Case.Status.OPEN
-    assert case.closed_at is None
-    assert case.unit.code == "subbag-persuratan"
-    assert case.reference.startswith(f"{CODE}/")
-    return Walk(org, case, "agendaris1")
-
-
-def agenda_data(**overrides: str) -> dict:
-    return {
-        "nomor_agenda": "0412",
-        "kode_klasifikasi": "000.1.4",
-        "tingkat_keamanan": "T",
-        "derajat": "sangat_segera",
-        "ringkasan": "Undangan rapat evaluasi penggunaan kendaraan dinas tahun 2026",
-        **overrides,
-    }
+def archived_by_the_substitute(walk: Walk, pos: dict[str, int], *, claim: bool = False) -> Case:
+    """The archivist is on leave: her substitute agendaris2 does `arsip` from the queue on her behalf; case resolved."""
+    return walk.do(
+        "arsip",
+        "agendaris2",
+        offered={pos["arsiparis"]},
+        queue=True,
+        claim=claim,
+        on_behalf_of="arsiparis",
+        status_after=Case.Status.RESOLVED,
+    )
 
 
 @pytest.fixture
 def adm(sop_library: dict[str, SopVersion]) -> SopVersion:
-    return sop_library[CODE]
-
-
-@pytest.fixture
-def pos(org: dict[str, User]) -> dict[str, int]:
-    """username -> the pk of the position they hold."""
-    return {name: position_of(user) for name, user in org.items() if name != "admin"}
+    return sop_library[ADM_CODE]
 
 
 def test_wrongly_addressed_letter_is_returned_and_case_rejected(org, adm, pos):
-    walk = start_letter(org, adm)
+    walk = letter_walk(org, adm)
     agd = {pos["agendaris1"]}
     assert pos["agendaris1"] == pos["agendaris2"]
 
@@ -174,7 +103,7 @@ def test_wrongly_addressed_letter_is_returned_and_case_rejected(org, adm, pos):
 
 
 def test_normal_path_disposition_cascades_to_chosen_positions_and_ends_resolved(org, adm, pos, scan):
-    walk = start_letter(org, adm)
+    walk = letter_walk(org, adm)
     agd = {pos["agendaris1"]}
     kbrt, krt = pos["kabag.rt"], pos["kasubbag.rt"]
 
@@ -232,14 +161,7 @@ def test_normal_path_disposition_cascades_to_chosen_positions_and_ends_resolved(
     )
     walk.do("siapkan_jawaban", "kasubbag.rt", offered={krt})
     walk.do("lapor", "kasubbag.rt", {"laporan": "Selesai ditindaklanjuti"}, offered={krt})
-    case = walk.do(
-        "arsip",
-        "agendaris2",
-        offered={pos["arsiparis"]},
-        queue=True,
-        on_behalf_of="arsiparis",
-        status_after=Case.Status.RESOLVED,
-    )
+    case = archived_by_the_substitute(walk, pos)
 
     assert visited(case) == [
         "terima",
@@ -272,7 +194,7 @@ def test_normal_path_disposition_cascades_to_chosen_positions_and_ends_resolved(
 def test_confidential_letter_goes_sealed_to_disposition_and_follow_up_ends_resolved(
     org, adm, pos, scan, perlu_jawaban, follow_up
 ):
-    walk = start_letter(org, adm, tingkat_keamanan="R")
+    walk = letter_walk(org, adm, tingkat_keamanan="R")
     agd = {pos["agendaris1"]}
     ktu = pos["kasubbag.surat"]
 
@@ -306,15 +228,7 @@ def test_confidential_letter_goes_sealed_to_disposition_and_follow_up_ends_resol
         "lapor", "kasubbag.surat", {"laporan": "Selesai"}, {"bukti_tindak_lanjut": scan("bukti.pdf")}, offered={ktu}
     )
     # The archivist is on leave: her substitute agendaris2 claims the step and works on her behalf.
-    case = walk.do(
-        "arsip",
-        "agendaris2",
-        offered={pos["arsiparis"]},
-        queue=True,
-        claim=True,
-        on_behalf_of="arsiparis",
-        status_after=Case.Status.RESOLVED,
-    )
+    case = archived_by_the_substitute(walk, pos, claim=True)
 
     assert visited(case) == [
         "terima",
@@ -343,7 +257,7 @@ def test_confidential_letter_goes_sealed_to_disposition_and_follow_up_ends_resol
 
 
 def test_a_queue_step_claimed_by_one_agendaris_cannot_be_completed_by_the_other(org, adm, pos):
-    walk = start_letter(org, adm)
+    walk = letter_walk(org, adm)
     [terima] = open_tasks(walk.case)
     assert offered_positions(terima) == {pos["agendaris1"]}
     assert terima.owner_id is None
@@ -358,34 +272,21 @@ def test_a_queue_step_claimed_by_one_agendaris_cannot_be_completed_by_the_other(
 
 
 def reach_agenda(org, adm, pos) -> Walk:
-    walk = start_letter(org, adm)
+    walk = letter_walk(org, adm)
     agd = {pos["agendaris1"]}
     walk.do("terima", "agendaris1", offered=agd, queue=True)
     walk.do("cek_alamat", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
     return walk
 
 
-def assert_refused_without_change(walk: Walk, user: User, data: dict, files: dict | None, field: str) -> None:
-    [task] = open_tasks(walk.case)
-    events_before = AuditEvent.objects.filter(case=walk.case).count()
-    attachments_before = Attachment.objects.filter(case=walk.case).count()
-    case_before = Case.objects.get(pk=walk.case.pk)
-    with pytest.raises(ApplicationError) as refused:
-        task_complete(task_id=task.pk, acting_user=user, data=data, files=files)
-    assert field in refused.value.errors
-    after = Case.objects.get(pk=walk.case.pk)
-    assert after.data == case_before.data
-    assert (after.status, after.nomor_agenda, after.derajat, after.tingkat_keamanan) == (
-        case_before.status,
-        case_before.nomor_agenda,
-        case_before.derajat,
-        case_before.tingkat_keamanan,
-    )
-    assert AuditEvent.objects.filter(case=walk.case).count() == events_before
-    assert Attachment.objects.filter(case=walk.case).count() == attachments_before
-    fresh = Task.objects.get(pk=task.pk)
-    assert (fresh.status, fresh.owner_id) == (task.status, task.owner_id)
-    assert open_tasks(walk.case) == [task]
+def reach_sealed_disposition(org, adm, pos, scan) -> Walk:
+    """A confidential letter registered and sent sealed to the Karo: the walk stands at `disposisi`."""
+    walk = reach_agenda(org, adm, pos)
+    agd = {pos["agendaris1"]}
+    walk.do("agenda", "agendaris1", agenda_data(), {"pindaian_surat": scan("s.pdf")}, offered=agd, queue=True)
+    walk.do("cek_rahasia", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
+    walk.do("kirim_tertutup", "agendaris1", offered=agd, queue=True)
+    return walk
 
 
 @pytest.mark.parametrize("missing", ["nomor_agenda", "kode_klasifikasi", "tingkat_keamanan", "derajat"])
@@ -402,17 +303,14 @@ def test_agenda_without_the_required_scan_is_refused_and_changes_nothing(org, ad
 
 
 def test_decision_step_without_a_decision_is_refused(org, adm, pos):
-    walk = start_letter(org, adm)
+    walk = letter_walk(org, adm)
     walk.do("terima", "agendaris1", offered={pos["agendaris1"]}, queue=True)
     assert_refused_without_change(walk, org["agendaris1"], {}, None, "_keputusan")
 
 
 def test_further_disposition_without_recipient_is_refused_and_changes_nothing(org, adm, pos, scan):
-    walk = reach_agenda(org, adm, pos)
+    walk = reach_sealed_disposition(org, adm, pos, scan)
     agd = {pos["agendaris1"]}
-    walk.do("agenda", "agendaris1", agenda_data(), {"pindaian_surat": scan("s.pdf")}, offered=agd, queue=True)
-    walk.do("cek_rahasia", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
-    walk.do("kirim_tertutup", "agendaris1", offered=agd, queue=True)
     walk.do("disposisi", "karo", {"diteruskan_kepada": pos["kabag.rt"]}, offered={pos["karo"]})
     walk.do("distribusi", "agendaris1", offered=agd, queue=True)
     # diteruskan_kepada is required_for "ya" only.
@@ -423,11 +321,7 @@ def test_further_disposition_without_recipient_is_refused_and_changes_nothing(or
 
 
 def test_disposition_without_recipient_is_refused_and_changes_nothing(org, adm, pos, scan):
-    walk = reach_agenda(org, adm, pos)
-    agd = {pos["agendaris1"]}
-    walk.do("agenda", "agendaris1", agenda_data(), {"pindaian_surat": scan("s.pdf")}, offered=agd, queue=True)
-    walk.do("cek_rahasia", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
-    walk.do("kirim_tertutup", "agendaris1", offered=agd, queue=True)
+    walk = reach_sealed_disposition(org, adm, pos, scan)
     assert_refused_without_change(walk, org["karo"], {"catatan_disposisi": "Segera"}, None, "diteruskan_kepada")
 
 

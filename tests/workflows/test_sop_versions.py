@@ -17,8 +17,8 @@ from viewflow.workflow.fields import get_flow_ref, import_flow_by_ref
 
 from cases import errors
 from cases.models import Case, User
-from cases.services import case_start, task_complete
-from tests.conftest import open_tasks
+from cases.services import task_complete
+from tests.builders import RT_HAPPY_PATH, open_tasks, start_vehicle_request
 from workflows import compiler
 from workflows.compiler import DECISION_SUFFIX, SopStep, flow_class_for
 from workflows.models import SopVersion
@@ -32,27 +32,12 @@ ADM_FILE = Path(settings.SOP_DEFINITIONS_DIR) / "administrasi_umum" / "BU-ADM-01
 SELESAI_OLD = "Kendaraan kembali dalam kondisi baik; peminjaman selesai"
 SELESAI_NEW = "Kendaraan kembali dalam kondisi baik; peminjaman selesai dan dicatat di log pool"
 
-INTAKE = {
+# How the vehicle requests of these tests differ from RT_INTAKE.
+TRIP = {
     "subject": "Kendaraan untuk rapat koordinasi di Kantor Gubernur",
-    "requester_name": "Rina Pelupessy, S.IP.",
-    "derajat": "biasa",
-    "tingkat_keamanan": "B",
     "tujuan": "Kantor Gubernur",
-    "tanggal_berangkat": "2026-12-01T08:00",
-    "tanggal_kembali": "2026-12-01T15:00",
     "jumlah_penumpang": 2,
 }
-
-# (step, who, data) of the BU-RT-01 path without damage; the drivers' steps are completed straight from the queue.
-RT_HAPPY_PATH = [
-    ("cek_ketersediaan", "kasubbag.rt", {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}),
-    ("persetujuan", "kabag.rt", {"_keputusan": "setuju"}),
-    ("surat_izin", "kasubbag.rt", {"nomor_surat_izin": "000.1.4/27/RT/2026"}),
-    ("serah_terima", "pengemudi1", {"km_awal": 45210}),
-    ("penggunaan", "pengemudi1", {}),
-    ("pengembalian", "pengemudi1", {"km_akhir": 45262}),
-    ("pemeriksaan", "kasubbag.rt", {"_keputusan": "tidak"}),
-]
 
 
 def register(path: Path) -> tuple[SopVersion, bool]:
@@ -75,12 +60,6 @@ def forget_compiled_flows() -> None:
     compiler._cache.clear()
     fields.import_flow_by_ref.cache_clear()
     fields.import_task_by_ref.cache_clear()
-
-
-def start_vehicle_request(org: dict[str, User], version: SopVersion, scan) -> Case:
-    return case_start(
-        sop_version=version, acting_user=org["pemohon"], data=INTAKE, files={"nota_dinas": scan("nota-dinas.pdf")}
-    )
 
 
 def complete(case: Case, org: dict[str, User], step: str, username: str, data: dict) -> Case:
@@ -159,14 +138,14 @@ def test_comment_or_whitespace_edit_makes_no_new_version(db, tmp_path, old, new)
 
 def test_running_case_stays_on_its_version_and_new_cases_use_the_new_one(org, scan, tmp_path):
     old, _ = register(RT_FILE)
-    pinned = start_vehicle_request(org, old, scan)
+    pinned = start_vehicle_request(org, old, scan, **TRIP)
     for step, username, data in RT_HAPPY_PATH[:3]:
         pinned = complete(pinned, org, step, username, data)
 
     new, _ = register(edited_copy(tmp_path, RT_FILE, SELESAI_OLD, SELESAI_NEW))
     # A fresh process (e.g. after a restart) compiles the flows again from the database, not from the files.
     forget_compiled_flows()
-    fresh = start_vehicle_request(org, SopVersion.objects.get(code="BU-RT-01", is_current=True), scan)
+    fresh = start_vehicle_request(org, SopVersion.objects.get(code="BU-RT-01", is_current=True), scan, **TRIP)
     for step, username, data in RT_HAPPY_PATH[3:]:
         pinned = complete(pinned, org, step, username, data)
 
@@ -194,7 +173,7 @@ def test_case_start_on_a_retired_version_is_refused(org, scan, tmp_path):
     assert not old.is_current
 
     with pytest.raises(errors.ApplicationError) as refused:
-        start_vehicle_request(org, old, scan)
+        start_vehicle_request(org, old, scan, **TRIP)
     assert refused.value.message == errors.SOP_VERSION_RETIRED
     assert not Case.objects.exists()
 

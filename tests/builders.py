@@ -1,0 +1,241 @@
+"""Builders shared by the test modules: intake data, starting cases, small lookups and the step-by-step `Walk` driver.
+
+Plain functions and constants only; the fixtures (`org`, `sop_library`, `pos`, `scan`) live in tests/conftest.py.
+A module that needs a variant of an intake passes overrides instead of copying the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from viewflow.workflow.models import Task
+
+from cases.audit import audit_verify
+from cases.errors import ApplicationError
+from cases.models import Attachment, AuditEvent, Case, Position, PositionHolding, User
+from cases.services import case_start, task_claim, task_complete
+from workflows.models import SopVersion, TaskOffer
+
+RT_CODE = "BU-RT-01"
+ADM_CODE = "BU-ADM-01"
+
+# A BU-RT-01 vehicle request by `pemohon` (Rina Pelupessy, S.IP.), as the intake form sends it.
+RT_INTAKE: dict[str, Any] = {
+    "subject": "Kendaraan untuk monitoring ke Kabupaten Maluku Tengah",
+    "requester_name": "Rina Pelupessy, S.IP.",
+    "derajat": "biasa",
+    "tingkat_keamanan": "B",
+    "tujuan": "Masohi",
+    "tanggal_berangkat": "2026-12-01T08:00",
+    "tanggal_kembali": "2026-12-01T15:00",
+    "jumlah_penumpang": 3,
+}
+
+# A BU-ADM-01 incoming letter from the Dinas Perhubungan, registered by the agendaris.
+ADM_INTAKE: dict[str, Any] = {
+    "subject": "Undangan rapat evaluasi kendaraan dinas",
+    "requester_name": "Dinas Perhubungan",
+    "derajat": "segera",
+    "tingkat_keamanan": "B",
+    "asal_surat": "Dinas Perhubungan",
+    "nomor_surat": "000.1.4/112/DISHUB/2026",
+    "tanggal_surat": "2026-11-20",
+    "media": "fisik",
+}
+
+# (step, who, data) of the BU-RT-01 path without damage; the drivers' steps are completed straight from the queue.
+RT_HAPPY_PATH: list[tuple[str, str, dict[str, Any]]] = [
+    ("cek_ketersediaan", "kasubbag.rt", {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}),
+    ("persetujuan", "kabag.rt", {"_keputusan": "setuju"}),
+    ("surat_izin", "kasubbag.rt", {"nomor_surat_izin": "000.1.4/27/RT/2026"}),
+    ("serah_terima", "pengemudi1", {"km_awal": 45210}),
+    ("penggunaan", "pengemudi1", {}),
+    ("pengembalian", "pengemudi1", {"km_akhir": 45262}),
+    ("pemeriksaan", "kasubbag.rt", {"_keputusan": "tidak"}),
+]
+
+
+def start_vehicle_request(
+    org: dict[str, User],
+    version: SopVersion,
+    scan: Callable[[str], SimpleUploadedFile],
+    *,
+    by: str = "pemohon",
+    **overrides: Any,
+) -> Case:
+    """Start a BU-RT-01 case as `by` with a nota dinas attached.
+
+    The intake is RT_INTAKE with the requester's name set to `by`'s, then changed by `overrides`.
+    """
+    user = org[by]
+    return case_start(
+        sop_version=version,
+        acting_user=user,
+        data={**RT_INTAKE, "requester_name": str(user), **overrides},
+        files={"nota_dinas": scan("nota-dinas.pdf")},
+    )
+
+
+def start_letter(
+    org: dict[str, User],
+    version: SopVersion,
+    *,
+    by: str = "agendaris1",
+    omit: tuple[str, ...] = (),
+    **overrides: Any,
+) -> Case:
+    """Register a BU-ADM-01 incoming letter as `by`: ADM_INTAKE without the `omit` fields, changed by `overrides`."""
+    data = {key: value for key, value in ADM_INTAKE.items() if key not in omit}
+    return case_start(sop_version=version, acting_user=org[by], data={**data, **overrides})
+
+
+def agenda_data(**overrides: Any) -> dict[str, Any]:
+    """The form of the BU-ADM-01 `agenda` step (the scan goes in the files), changed by `overrides`."""
+    return {
+        "nomor_agenda": "0412",
+        "kode_klasifikasi": "000.1.4",
+        "tingkat_keamanan": "T",
+        "derajat": "sangat_segera",
+        "ringkasan": "Undangan rapat evaluasi penggunaan kendaraan dinas tahun 2026",
+        **overrides,
+    }
+
+
+def appoint_plh(
+    user: User, position: Position, valid_from: datetime.date, valid_until: datetime.date | None = None
+) -> PositionHolding:
+    """Make `user` Plh (daily executive) of `position` from `valid_from` to `valid_until` (None: no end)."""
+    return PositionHolding.objects.create(
+        user=user, position=position, kind=PositionHolding.Kind.PLH, valid_from=valid_from, valid_until=valid_until
+    )
+
+
+def open_tasks(case: Case) -> list[Task]:
+    """The case's open human steps, oldest first."""
+    return list(
+        Task.objects.filter(
+            process_id=case.process_id, flow_task_type="HUMAN", status__in=["NEW", "ASSIGNED"]
+        ).order_by("pk")
+    )
+
+
+def open_steps(case: Case) -> list[str]:
+    """The names of the case's open human steps, oldest first."""
+    return [t.flow_task.name for t in open_tasks(case)]
+
+
+def task_at(case: Case, step: str) -> Task:
+    """The one open task of `step` on the case."""
+    tasks = [t for t in open_tasks(case) if t.flow_task.name == step]
+    assert len(tasks) == 1, (step, open_steps(case))
+    return tasks[0]
+
+
+def position_of(user: User) -> int:
+    """The pk of the position `user` holds."""
+    return PositionHolding.objects.get(user=user).position_id
+
+
+def offered_positions(task: Task) -> set[int]:
+    """The pks of the positions the task is offered to."""
+    return set(TaskOffer.objects.filter(task=task).values_list("position_id", flat=True))
+
+
+def visited(case: Case) -> list[str]:
+    """Human steps and the end reached, in the order the flow created them."""
+    tasks = Task.objects.filter(process_id=case.process_id, flow_task_type__in=["HUMAN", "END"]).order_by("pk")
+    return [t.flow_task.name for t in tasks]
+
+
+class Walk:
+    """Drives one case step by step, checking each step's routing, and records the acts for the audit check.
+
+    The case given must be just started (by `starter`); it is checked to be open.
+    """
+
+    def __init__(self, org: dict[str, User], case: Case, starter: str):
+        case.refresh_from_db()
+        assert case.status == Case.Status.OPEN
+        assert case.closed_at is None
+        self.org = org
+        self.case = case
+        # (action, step, actor, on behalf of) of every audit event the case should have, in order.
+        self.acts: list[tuple[str, str, str, str | None]] = [("case_started", "", starter, None)]
+
+    def do(
+        self,
+        step: str,
+        username: str,
+        data: dict | None = None,
+        files: dict | None = None,
+        *,
+        offered: set[int],
+        queue: bool = False,
+        claim: bool = False,
+        on_behalf_of: str | None = None,
+        status_after: str = Case.Status.OPEN,
+    ) -> Case:
+        """Complete `step`, the one open step, as `username` (claiming it first if `claim`).
+
+        Checks that it is offered to the `offered` positions and waits in the queue (`queue`) or in the user's inbox,
+        and that the case is in `status_after` afterwards.
+        """
+        tasks = open_tasks(self.case)
+        assert [t.flow_task.name for t in tasks] == [step]
+        task = tasks[0]
+        user = self.org[username]
+        assert offered_positions(task) == offered, f"{step} offered to the wrong positions"
+        if queue:
+            assert (task.owner_id, task.status) == (None, "NEW"), f"{step} should wait in the queue"
+        else:
+            assert (task.owner_id, task.status) == (user.pk, "ASSIGNED"), f"{step} should be in {username}'s inbox"
+        if claim:
+            task_claim(task_id=task.pk, acting_user=user)
+            self.acts.append(("step_claimed", step, username, on_behalf_of))
+            task.refresh_from_db()
+            assert (task.owner_id, task.status) == (user.pk, "ASSIGNED")
+        self.case = task_complete(task_id=task.pk, acting_user=user, data=data or {}, files=files)
+        self.acts.append(("step_completed", step, username, on_behalf_of))
+        self.case.refresh_from_db()
+        assert self.case.status == status_after
+        if status_after in Case.OPEN_STATUSES:
+            assert self.case.closed_at is None
+        return self.case
+
+    def assert_audit_trail(self) -> None:
+        """The case's audit events are exactly the recorded acts, numbered 1.., and the whole trail verifies."""
+        events = list(AuditEvent.objects.filter(case=self.case).order_by("case_seq"))
+        actual = [
+            (e.action, e.step, e.actor.username, e.on_behalf_of.username if e.on_behalf_of_id else None) for e in events
+        ]
+        assert actual == self.acts
+        assert [e.case_seq for e in events] == list(range(1, len(events) + 1))
+        assert audit_verify() is None
+
+
+def assert_refused_without_change(walk: Walk, user: User, data: dict, files: dict | None, field: str) -> None:
+    """Completing the walk's one open step as `user` is refused for `field`, and nothing changes at all."""
+    [task] = open_tasks(walk.case)
+    events_before = AuditEvent.objects.filter(case=walk.case).count()
+    attachments_before = Attachment.objects.filter(case=walk.case).count()
+    case_before = Case.objects.get(pk=walk.case.pk)
+    with pytest.raises(ApplicationError) as refused:
+        task_complete(task_id=task.pk, acting_user=user, data=data, files=files)
+    assert field in refused.value.errors
+    after = Case.objects.get(pk=walk.case.pk)
+    assert after.data == case_before.data
+    assert (after.status, after.nomor_agenda, after.derajat, after.tingkat_keamanan) == (
+        case_before.status,
+        case_before.nomor_agenda,
+        case_before.derajat,
+        case_before.tingkat_keamanan,
+    )
+    assert AuditEvent.objects.filter(case=walk.case).count() == events_before
+    assert Attachment.objects.filter(case=walk.case).count() == attachments_before
+    fresh = Task.objects.get(pk=task.pk)
+    assert (fresh.status, fresh.owner_id) == (task.status, task.owner_id)
+    assert open_tasks(walk.case) == [task]
