@@ -134,3 +134,25 @@ def test_language_switch_rejects_unknown_language_and_keeps_the_old_one(web, org
     assert "xx" in response.content.decode()
     org["karo"].refresh_from_db()
     assert org["karo"].language == "id"
+
+
+def test_case_page_labels_data_and_decisions_from_the_sop(web, scan):
+    case = post_vehicle_request(web("pemohon"), scan)
+    client = web("kasubbag.rt")
+    client.post(reverse("cases:task_execute", args=[open_tasks(case)[0].pk]), {"_keputusan": "ya", "kendaraan": "DE 7"})
+
+    client.post(reverse("cases:language_set"), {"language": "en"})
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+
+    assert "Tujuan perjalanan" in page  # the label the SOP gives the field `tujuan`
+    assert ">tujuan<" not in page
+    assert "decision: Ya" in page  # the branch label, not its key
+    assert "done" in page and "in hand" in page  # step states in words, not viewflow's codes
+
+
+def test_step_form_shows_the_time_standard_in_words(web, scan):
+    case = post_vehicle_request(web("pemohon"), scan)
+    client = web("kasubbag.rt")
+    client.post(reverse("cases:language_set"), {"language": "en"})
+    page = client.get(reverse("cases:task_execute", args=[open_tasks(case)[0].pk])).content.decode()
+    assert "30 office minutes" in page
