@@ -20,6 +20,8 @@ COMMENT_EMPTY = _("A comment cannot be empty.")
 REASSIGN_TARGET_OUTSIDE = _("%(user)s holds no position in a unit you supervise.")
 STEP_FORM_INVALID = _("The step cannot be completed: check the highlighted fields.")
 UNKNOWN_LANGUAGE = _("Unknown language “%(language)s”.")
+SUBCASE_SOP_MISSING = _("The sub-case cannot be opened: SOP %(sop)s is not loaded.")
+SUBCASE_INTAKE_INVALID = _("The sub-case of %(sop)s cannot be opened: its intake is incomplete.")
 INTAKE_FORM_INVALID = _("The case cannot be started: check the highlighted fields.")
 
 

@@ -199,6 +199,10 @@ class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
     process = models.OneToOneField(
         "viewflow.Process", null=True, blank=True, on_delete=models.PROTECT, related_name="case"
     )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent case"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    parent_step = models.CharField(_("opened at step"), max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_cases")
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -308,6 +312,9 @@ class AuditEvent(models.Model):
         CASE_CANCELLED = "case_cancelled", _("case cancelled")
         CASE_CLOSED = "case_closed", _("case closed")
         SOP_VERSION_REGISTERED = "sop_version_registered", _("SOP version registered")
+        OPENED_AS_SUBCASE = "opened_as_subcase", _("opened as a sub-case")
+        SUBCASES_JOINED = "subcases_joined", _("sub-cases finished")
+        CASE_MIGRATED = "case_migrated", _("case moved to a new SOP version")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -14,7 +14,7 @@ from viewflow.workflow.status import STATUS
 from workflows.models import SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
-from .access import is_auditor, may_start_sop, supervising
+from .access import is_auditor, may_start_sop, supervising, visible_cases
 from .models import AuditEvent, Case, Position, User
 from .org import acting_positions
 
@@ -75,6 +75,8 @@ class CaseView:
     case: Case
     data: list[tuple[str, str]]
     timeline: list[TimelineRow]
+    children: list[Case]
+    parent_visible: bool
     tasks: list[Task]
     steps: dict[str, dict[str, Any]]
     can_supervise: bool
@@ -148,6 +150,8 @@ def case_view(*, case: Case, user: User) -> CaseView:
         case=case,
         data=case_data_rows(case),
         timeline=timeline,
+        children=list(case.children.select_related("sop_version").order_by("pk")),
+        parent_visible=case.parent_id is not None and visible_cases(user).filter(pk=case.parent_id).exists(),
         tasks=tasks,
         steps=steps,
         can_supervise=supervisor and case.is_open,

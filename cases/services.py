@@ -17,7 +17,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from workflows.compiler import flow_class_for
-from workflows.forms import DECISION_FIELD, NOTE_FIELD, intake_form_class, step_form_class
+from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
 from workflows.models import SopVersion
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
@@ -79,10 +79,93 @@ def _apply_values(case: Case, values: dict[str, Any]) -> list[str]:
     return [*changed, "data"]
 
 
-def _new_human_tasks(process_id: int, after_task_id: int) -> list[Task]:
-    return list(
-        Task.objects.filter(process_id=process_id, pk__gt=after_task_id, flow_task_type="HUMAN", status=STATUS.NEW)
+def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> list[Case]:
+    """Route the steps the flow just created and open the children of new subcase steps.
+
+    A subcase step that does not wait (or opens no child) is passed at once, which may create further steps, so
+    this repeats until the flow rests. Returns the child cases opened.
+    """
+    opened: list[Case] = []
+    while True:
+        new = list(
+            Task.objects.filter(
+                process_id=case.process_id, pk__gt=after_task_id, status=STATUS.NEW,
+                flow_task_type__in=["HUMAN", "FUNCTION"],
+            ).order_by("pk")
+        )
+        if not new:
+            return opened
+        after_task_id = new[-1].pk
+        route_tasks(case=case, tasks=[t for t in new if t.flow_task_type == "HUMAN"])
+        for handle in (t for t in new if t.flow_task_type == "FUNCTION"):
+            step = case.sop_version.step(handle.flow_task.name)
+            children = _open_subcases(parent=case, step=step, acting_user=acting_user)
+            opened.extend(children)
+            if not step["subcase"]["wait"] or not children:
+                handle.flow_task.run(handle)
+
+
+def _open_subcases(*, parent: Case, step: dict[str, Any], acting_user: User) -> list[Case]:
+    """Open the child case(s) a subcase step declares: one, or one per item of its for_each list, in parallel."""
+    block = step["subcase"]
+    version = SopVersion.objects.filter(code=block["sop"], is_current=True).first()
+    if version is None:
+        raise errors.ApplicationError(errors.SUBCASE_SOP_MISSING, params={"sop": block["sop"]})
+    base = {
+        "subject": parent.subject, "requester_name": parent.requester_name, "derajat": parent.derajat,
+        "tingkat_keamanan": parent.tingkat_keamanan,
+        **{name: parent.data[name] for name in block.get("carry", []) if name in parent.data},
+    }
+    items = parent.data.get(block["for_each"]) or [] if "for_each" in block else [None]
+    children = []
+    for item in items:
+        data = dict(base)
+        if item is not None:
+            data["subject"] = f"{parent.subject} — {item}"
+            if "item_field" in block:
+                data[block["item_field"]] = item
+        form = intake_form_class(version.definition)(data, {})
+        if not form.is_valid():
+            raise errors.ApplicationError(errors.SUBCASE_INTAKE_INVALID, params={"sop": block["sop"]},
+                                          errors=form.errors)
+        children.append(
+            _open_case(version=version, acting_user=acting_user, form=form, parent=parent, parent_step=step["id"])
+        )
+    return children
+
+
+def _join_parent(*, child: Case, acting_user: User) -> None:
+    """When the last open child of a waiting subcase step finishes, the parent moves on."""
+    if child.parent_id is None:
+        return
+    parent = (
+        Case.objects.select_for_update(of=("self",)).select_related("sop_version", "process").get(pk=child.parent_id)
     )
+    if not parent.is_open:
+        return
+    siblings = list(parent.children.filter(parent_step=child.parent_step).order_by("pk"))
+    if any(sibling.is_open for sibling in siblings):
+        return
+    waiting = [
+        t for t in parent.process.task_set.filter(flow_task_type="FUNCTION", status=STATUS.NEW)
+        if t.flow_task.name == child.parent_step
+    ]
+    if not waiting:
+        return
+    last_task_id = _last_task_id(parent.process_id)
+    waiting[0].flow_task.run(waiting[0])
+    opened = _after_flow_moved(case=parent, after_task_id=last_task_id, acting_user=acting_user)
+    end, open_steps = _sync_lifecycle(parent)
+    parent.save(update_fields=["status", "outcome_note", "closed_at"])
+    audit_append(
+        action="subcases_joined", actor=acting_user, case=parent, step=child.parent_step,
+        after={
+            "children": {c.reference: c.status for c in siblings}, "status": parent.status,
+            "next_steps": open_steps, "end": end, "subcases": [c.reference for c in opened],
+        },
+    )
+    if not parent.is_open:
+        _join_parent(child=parent, acting_user=acting_user)
 
 
 def _last_task_id(process_id: int) -> int:
@@ -137,42 +220,52 @@ def case_start(
     """Open a case on the current version of an SOP with its intake data, and route its first step."""
     # Locked so that a version retired by a concurrent `sop load` gets no new case.
     sop_version = SopVersion.objects.select_for_update().get(pk=sop_version.pk)
-    definition = sop_version.definition
     if not sop_version.is_current:
         raise errors.ApplicationError(errors.SOP_VERSION_RETIRED)
-    if not may_start_sop(acting_user, definition):
+    if not may_start_sop(acting_user, sop_version.definition):
         raise errors.PermissionDenied(errors.CANNOT_START_SOP, params={"sop": sop_version.code})
-    acting = intake_position(acting_user, definition)
-    form = intake_form_class(definition)(data, files or {})
+    form = intake_form_class(sop_version.definition)(data, files or {})
     if not form.is_valid():
         raise errors.ApplicationError(errors.INTAKE_FORM_INVALID, errors=form.errors)
+    return _open_case(version=sop_version, acting_user=acting_user, form=form)
 
+
+def _open_case(
+    *, version: SopVersion, acting_user: User, form: KelengkapanForm, parent: Case | None = None, parent_step: str = ""
+) -> Case:
+    """Create the case from a valid intake form, start its flow, route its first steps, record it."""
+    definition = version.definition
+    acting = intake_position(acting_user, definition)
     case = Case(
         reference=f"tmp-{timezone.now().timestamp()}-{acting_user.pk}",
         unit_id=_case_unit_for(definition, acting),
-        sop_version=sop_version,
-        requester=None if acting is not None else acting_user,
+        sop_version=version,
+        requester=parent.requester if parent else (None if acting is not None else acting_user),
         created_by=acting_user,
+        parent=parent,
+        parent_step=parent_step,
     )
     _apply_values(case, form.values())
     case.save()
-    case.reference = f"{sop_version.code}/{timezone.localdate().year}/{case.pk:06d}"
+    case.reference = f"{version.code}/{timezone.localdate().year}/{case.pk:06d}"
     attachment_hashes = _store_attachments(case=case, step="", files=form.files_by_kind(), user=acting_user)
 
-    flow_class = flow_class_for(sop_version)
-    case.process = flow_class.start.run(_process_data={"case": case.pk})
+    case.process = flow_class_for(version).start.run(_process_data={"case": case.pk})
     case.open()
     case.save(update_fields=["reference", "process", "status"])
-    new_tasks = _new_human_tasks(case.process_id, 0)
-    route_tasks(case=case, tasks=new_tasks)
+    opened = _after_flow_moved(case=case, after_task_id=0, acting_user=acting_user)
+    end, open_steps = _sync_lifecycle(case)
+    case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
-        action="case_started",
+        action="opened_as_subcase" if parent else "case_started",
         actor=acting_user,
         case=case,
         on_behalf_of_id=acting.on_behalf_of_id if acting else None,
         after={
-            "sop": sop_version.code, "revision": sop_version.revision, "content_hash": sop_version.content_hash,
-            "status": case.status, "data": form.values(), "next_steps": [t.flow_task.name for t in new_tasks],
+            "sop": version.code, "revision": version.revision, "content_hash": version.content_hash,
+            "status": case.status, "data": form.values(), "next_steps": open_steps, "end": end,
+            "subcases": [c.reference for c in opened],
+            **({"parent": parent.reference, "parent_step": parent_step} if parent else {}),
         },
         note=form.cleaned_data.get(NOTE_FIELD, ""),
         attachment_hashes=attachment_hashes,
@@ -282,8 +375,7 @@ def task_complete(
             activation.assign(acting_user)
         activation.start(None)
         activation.execute()
-    new_tasks = _new_human_tasks(task.process_id, last_task_id)
-    route_tasks(case=case, tasks=new_tasks)
+    opened = _after_flow_moved(case=case, after_task_id=last_task_id, acting_user=acting_user)
     end, open_steps = _sync_lifecycle(case)
     case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
@@ -295,11 +387,13 @@ def task_complete(
         before=before,
         after={
             "status": case.status, "owner": acting_user.pk, "data": values, "decision": decision or "",
-            "next_steps": open_steps, "end": end,
+            "next_steps": open_steps, "end": end, "subcases": [c.reference for c in opened],
         },
         note=form.cleaned_data.get(NOTE_FIELD, ""),
         attachment_hashes=attachment_hashes,
     )
+    if not case.is_open:
+        _join_parent(child=case, acting_user=acting_user)
     return case
 
 
@@ -368,6 +462,7 @@ def case_cancel(*, case_id: int, acting_user: User, reason: str) -> Case:
         on_behalf_of_id=supervisor.on_behalf_of_id if supervisor else None,
         before=before, after={"status": case.status}, note=reason.strip(),
     )
+    _join_parent(child=case, acting_user=acting_user)
     return case
 
 

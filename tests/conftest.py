@@ -8,7 +8,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from cases.demo import demo_org_chart, pdf_stub
 from cases.models import User
@@ -17,6 +18,14 @@ from workflows.models import SopVersion
 from workflows.services import sop_library_load
 
 TODAY = datetime.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language (Bahasa Indonesia), as a new request or thread does; a language a
+    test activates (e.g. through a user's preference in the test client) ends with it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Compile an SOP version into a viewflow Flow class.
 
 Pattern: human steps (task and pause rows of the SOP table) are `SopStep` nodes, a decision is a `Switch` gateway
-named `<step>__decision` that reads the branch chosen at the step, end rows are `End` nodes.
+named `<step>__decision` that reads the branch chosen at the step, a subcase step is a `Handle` (BPMN receive task)
+that the engine completes once its child cases are opened (or, when the SOP says to wait, finished), end rows are
+`End` nodes.
 Example: BU-RT-01 rev 1 becomes `workflows.compiled.BU_RT_01_r1_<hash>`.
 Purpose: viewflow stores a process's flow as an import path and re-imports it, so each version must be an attribute
 of a real module; `workflows.compiled` compiles on first access (PEP 562) from the stored definition, which is why a
@@ -59,6 +61,9 @@ def build_flow_class(version: SopVersion) -> type[flow.Flow]:
         step_id = step["id"]
         if step.get("type") == "end":
             attrs[step_id] = flow.End().Annotation(title=step["kegiatan"])
+            continue
+        if step.get("type") == "subcase":
+            attrs[step_id] = flow.Handle().Annotation(title=step["kegiatan"]).Next(getattr(this, step["next"]))
             continue
         node = SopStep(step).Annotation(title=step["kegiatan"], description=step.get("output", ""))
         decision = step.get("decision")

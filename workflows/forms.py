@@ -25,6 +25,14 @@ class PositionChoiceField(forms.ModelChoiceField):
         return f"{obj.title} — {obj.unit.name}"
 
 
+class LinesField(forms.CharField):
+    """One item per line (e.g. the rooms of a stock-take); the value is the list of non-empty lines."""
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class KelengkapanForm(forms.Form):
     """Base of every generated form; knows which fields are files and which depend on a branch."""
 
@@ -79,6 +87,8 @@ def _form_field(spec: dict[str, Any]) -> forms.Field:
     if kind == "textarea":
         return forms.CharField(max_length=spec.get("max_length", 5000), widget=forms.Textarea(attrs={"rows": 3}),
                                **options)
+    if kind == "lines":
+        return LinesField(widget=forms.Textarea(attrs={"rows": 4}), **options)
     if kind == "integer":
         return forms.IntegerField(min_value=0, **options)
     if kind == "date":

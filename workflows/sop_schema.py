@@ -5,7 +5,9 @@ from typing import Any
 DURATION_PATTERN = r"^[1-9][0-9]*(m|h|d)$"
 STEP_ID_PATTERN = r"^[a-z](?:_?[a-z0-9])*$"  # no double underscore: the compiler uses it for gateways
 ROLE_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
-FIELD_TYPES = ["text", "textarea", "integer", "date", "datetime", "choice", "multichoice", "boolean", "position"]
+FIELD_TYPES = ["text", "textarea", "lines", "integer", "date", "datetime", "choice", "multichoice", "boolean",
+               "position"]
+LIST_FIELD_TYPES = ("lines", "multichoice")
 SERVICE_AREAS = ["administrasi_umum", "kerumahtanggaan", "aset_bmd"]
 OUTCOMES = ["resolved", "rejected", "cancelled"]
 DERAJAT_KEYS = ["biasa", "segera", "sangat_segera"]
@@ -124,7 +126,7 @@ _step = {
     "properties": {
         "id": {"type": "string", "pattern": STEP_ID_PATTERN},
         "no": {"type": "integer", "minimum": 1},
-        "type": {"enum": ["task", "pause", "end"]},
+        "type": {"enum": ["task", "pause", "subcase", "end"]},
         "actor": _text,
         "kegiatan": _text,
         "kelengkapan": _kelengkapan,
@@ -146,6 +148,18 @@ _step = {
             },
         },
         "escalation": _escalation,
+        "subcase": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["sop", "wait"],
+            "properties": {
+                "sop": {"type": "string", "pattern": r"^BU-[A-Z]{2,3}-[0-9]{2}$"},
+                "wait": {"type": "boolean"},
+                "for_each": {"type": "string", "pattern": STEP_ID_PATTERN},
+                "item_field": {"type": "string", "pattern": STEP_ID_PATTERN},
+                "carry": {"type": "array", "items": {"type": "string", "pattern": STEP_ID_PATTERN}},
+            },
+        },
     },
 }
 

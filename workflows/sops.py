@@ -20,7 +20,7 @@ import yaml
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
-from .sop_schema import CASE_COLUMNS, DURATION_PATTERN, SOP_SCHEMA
+from .sop_schema import CASE_COLUMNS, DURATION_PATTERN, LIST_FIELD_TYPES, SOP_SCHEMA
 
 MSG_YAML_SYNTAX = _("not valid YAML: %(detail)s")
 MSG_NOT_MAPPING = _("an SOP file must be a mapping of keys to values")
@@ -61,6 +61,14 @@ MSG_CHOICES_REQUIRED = _("a %(type)s field needs choices")
 MSG_UNKNOWN_BRANCH = _("'%(key)s' is not a branch of this step's decision")
 MSG_DUPLICATE_FIELD = _("field name '%(name)s' is used twice in this step")
 MSG_START_IS_END = _("the start step cannot be an end step")
+MSG_SUBCASE_REQUIRED = _("a subcase step needs a subcase block (sop, wait)")
+MSG_SUBCASE_ONLY = _("only a subcase step has a subcase block")
+MSG_SUBCASE_NEEDS_NEXT = _("a subcase step continues with next, not a decision")
+MSG_FOR_EACH_FIELD = _("'%(field)s' is not a list field (lines or multichoice) of the intake or a step")
+MSG_ITEM_FIELD_WITHOUT_FOR_EACH = _("item_field only makes sense with for_each")
+MSG_CARRY_UNKNOWN = _("'%(field)s' is not a field of the intake or a step")
+MSG_SUBCASE_UNKNOWN_SOP = _("sub-case SOP %(sop)s is not in the library")
+MSG_SUBCASE_MISSING_INTAKE = _("sub-case SOP %(sop)s requires intake field '%(field)s', which this step does not carry")
 MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
 
 _EXPECTED_TYPES = {
@@ -207,12 +215,18 @@ def load_sop_directory(directory: Path, paths: Iterable[Path] | None = None) -> 
             continue
         code = sop.definition["code"]
         if code in seen:
-            line = _LineIndex(yaml.compose(sop.path.read_text(encoding="utf-8"), Loader=_SopLoader)).line(["code"])
+            line = _LineIndex(yaml.compose(sop.path.read_bytes().decode("utf-8"), Loader=_SopLoader)).line(["code"])
             message = MSG_DUPLICATE_CODE % {"code": code, "other": seen[code].path}
             sop.problems.append(SopProblem(str(sop.path), line, "code", str(message)))
             sop.definition = None
         else:
             seen[code] = sop
+    others: list[SopFile] = []
+    if paths is not None and directory.is_dir():
+        # Checking a few files: sub-cases still refer to the rest of the library.
+        chosen = {f.path.resolve() for f in files}
+        others = [load_sop_file(p) for p in directory.rglob("*.yaml") if p.is_file() and p.resolve() not in chosen]
+    subcase_problems(files, reference=[*files, *others])
     return files
 
 
@@ -280,6 +294,70 @@ def _explain(error: Any, lines: _LineIndex, display: str) -> Iterator[SopProblem
     else:
         message = MSG_INVALID
     yield SopProblem(display, lines.line(path), _dotted(path), str(message))
+
+
+def data_fields(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every data field of an SOP by name: the intake's first, then each step's (the first declaration wins)."""
+    specs: dict[str, dict[str, Any]] = {}
+    kelengkapans = [definition["intake"].get("kelengkapan", {})]
+    kelengkapans += [step.get("kelengkapan", {}) for step in definition["steps"]]
+    for kelengkapan in kelengkapans:
+        for spec in kelengkapan.get("fields", []):
+            specs.setdefault(spec["name"], spec)
+    return specs
+
+
+def _lint_subcases(data: dict[str, Any], problem: Any) -> Iterator[SopProblem]:
+    fields = data_fields(data)
+    for i, step in enumerate(data["steps"]):
+        where: list[str | int] = ["steps", i]
+        block = step.get("subcase")
+        if step.get("type") != "subcase":
+            if block is not None:
+                yield problem([*where, "subcase"], MSG_SUBCASE_ONLY)
+            continue
+        if block is None:
+            yield problem(where, MSG_SUBCASE_REQUIRED)
+            continue
+        if "decision" in step:
+            yield problem([*where, "decision"], MSG_SUBCASE_NEEDS_NEXT)
+        for_each = block.get("for_each")
+        if for_each is not None and fields.get(for_each, {}).get("type") not in LIST_FIELD_TYPES:
+            yield problem([*where, "subcase", "for_each"], MSG_FOR_EACH_FIELD % {"field": for_each})
+        if "item_field" in block and for_each is None:
+            yield problem([*where, "subcase", "item_field"], MSG_ITEM_FIELD_WITHOUT_FOR_EACH)
+        for c, name in enumerate(block.get("carry", [])):
+            if name not in fields:
+                yield problem([*where, "subcase", "carry", c], MSG_CARRY_UNKNOWN % {"field": name})
+
+
+def subcase_problems(files: list[SopFile], *, reference: list[SopFile]) -> None:
+    """Cross-file checks of sub-cases: the child SOP is in the library and gets its required intake."""
+    library = {sop.definition["code"]: sop.definition for sop in reference if sop.ok}
+    for sop in files:
+        if not sop.ok:
+            continue
+        lines = _LineIndex(yaml.compose(sop.path.read_bytes().decode("utf-8"), Loader=_SopLoader))
+        for i, step in enumerate(sop.definition["steps"]):
+            block = step.get("subcase")
+            if block is None:
+                continue
+            where = ["steps", i, "subcase", "sop"]
+            child = library.get(block["sop"])
+            if child is None:
+                sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where),
+                                               str(MSG_SUBCASE_UNKNOWN_SOP % {"sop": block["sop"]})))
+                continue
+            given = {*CASE_COLUMNS, *block.get("carry", []), *([block["item_field"]] if "item_field" in block else [])}
+            intake = child["intake"].get("kelengkapan", {})
+            required = [f["name"] for f in intake.get("fields", []) if f.get("required")]
+            required += [a["name"] for a in intake.get("attachments", []) if a.get("required")]
+            for name in required:
+                if name not in given:
+                    message = MSG_SUBCASE_MISSING_INTAKE % {"sop": block["sop"], "field": name}
+                    sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where), str(message)))
+        if sop.problems:
+            sop.definition = None
 
 
 def _is_type(value: Any, json_type: str | None) -> bool:
@@ -377,6 +455,8 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
 
     for level_where, level in _escalation_levels(["escalation"], data.get("escalation")):
         yield from _lint_level(level_where, level, roles, problem)
+
+    yield from _lint_subcases(data, problem)
 
     for code, role in roles.items():
         if role.get("resolve") == "field":

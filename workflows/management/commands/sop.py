@@ -1,5 +1,11 @@
-"""`manage.py sop check [PATH...]` validates SOP files; `manage.py sop load` registers the library."""
+"""The SOP library from the command line.
 
+`sop check [PATH...]` validates files; `sop load` registers the library; `sop print CODE` renders the official SOP
+AP document; `sop export CODE --format bpmn|svg` writes the diagram; `sop migrate CODE --from REV --to REV
+--map old=new ...` moves open cases to a new version.
+"""
+
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
+from workflows.models import SopVersion
 from workflows.services import sop_library_load
 from workflows.sops import load_sop_directory
 
@@ -21,15 +28,36 @@ class Command(BaseCommand):
         check.add_argument("--lang", default=None, help="Language of the messages: id (default) or en.")
         load = sub.add_parser("load", help="Register every valid file as the current version of its SOP.")
         load.add_argument("--dry-run", action="store_true", help="Only check; register nothing.")
+        print_ = sub.add_parser("print", help="Render the SOP AP document (PDF) of the current version.")
+        print_.add_argument("code")
+        print_.add_argument("--out", type=Path, help="Output file (default: CODE.pdf).")
+        print_.add_argument("--paper", choices=["A4", "F4"], default="A4", help="Landscape A4 or F4 (folio).")
+        export = sub.add_parser("export", help="Write the flow of the current version as BPMN 2.0 XML or SVG.")
+        export.add_argument("code")
+        export.add_argument("--format", choices=["bpmn", "svg"], required=True)
+        export.add_argument("--out", type=Path, help="Output file (default: standard output).")
+        migrate = sub.add_parser("migrate", help="Move open cases from one revision of an SOP to another.")
+        migrate.add_argument("code")
+        migrate.add_argument("--from", dest="from_revision", type=int, required=True)
+        migrate.add_argument("--to", dest="to_revision", type=int, required=True)
+        migrate.add_argument("--map", dest="step_map", action="append", default=[], metavar="OLD=NEW",
+                             help="Where an open step of the old version continues in the new one (repeatable).")
+        migrate.add_argument("--dry-run", action="store_true", help="List what would move; change nothing.")
+        migrate.add_argument("--batch-size", type=int, default=100)
 
     def handle(self, *args: Any, **options: Any) -> None:
         with translation.override(options.get("lang") or settings.LANGUAGE_CODE):
-            if options["action"] == "check":
+            action = options["action"]
+            if action == "check":
                 self._check(options["paths"])
-            elif options["dry_run"]:
-                self._check([])
+            elif action == "load":
+                self._check([]) if options["dry_run"] else self._load()
+            elif action == "print":
+                self._print(options["code"], options["out"], options["paper"])
+            elif action == "export":
+                self._export(options["code"], options["format"], options["out"])
             else:
-                self._load()
+                self._migrate(options)
 
     def _files(self, paths: list[Path]) -> list[Path] | None:
         if not paths:
@@ -65,3 +93,65 @@ class Command(BaseCommand):
             translation.gettext("%(new)d new, %(same)d unchanged, %(bad)d not loaded")
             % {"new": len(result.registered), "same": len(result.unchanged), "bad": len(result.failed)}
         )
+
+    def _current(self, code: str) -> SopVersion:
+        version = SopVersion.objects.filter(code=code, is_current=True).first()
+        if version is None:
+            raise CommandError(translation.gettext("No SOP %(code)s is loaded.") % {"code": code})
+        return version
+
+    def _print(self, code: str, out: Path | None, paper: str) -> None:
+        from reports.sop_document import sop_document_pdf
+
+        out = out or Path(f"{code}.pdf")
+        out.write_bytes(sop_document_pdf(version=self._current(code), paper=paper))
+        self.stdout.write(str(out))
+
+    def _export(self, code: str, fmt: str, out: Path | None) -> None:
+        from workflows.export import flow_bpmn, flow_svg
+
+        version = self._current(code)
+        text = flow_bpmn(version=version) if fmt == "bpmn" else flow_svg(version=version)
+        if out is None:
+            self.stdout.write(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+            self.stdout.write(str(out))
+
+    def _migrate(self, options: dict[str, Any]) -> None:
+        from workflows.migration import MigrationRefused, migration_plan, migration_run
+
+        step_map = {}
+        for pair in options["step_map"]:
+            old, sep, new = pair.partition("=")
+            if not sep or not old or not new:
+                raise CommandError(translation.gettext("--map takes OLD=NEW, not %(pair)s") % {"pair": pair})
+            step_map[old] = new
+        try:
+            plan = migration_plan(
+                code=options["code"], from_revision=options["from_revision"], to_revision=options["to_revision"],
+                step_map=step_map,
+            )
+        except MigrationRefused as refusal:
+            raise CommandError(str(refusal), returncode=1) from refusal
+        for line in plan.describe():
+            self.stdout.write(line)
+        if options["dry_run"]:
+            return
+        moved = migration_run(plan=plan, batch_size=options["batch_size"], progress=self._progress(len(plan.moves)))
+        self.stdout.write(
+            translation.gettext("%(moved)d case(s) moved to revision %(revision)d")
+            % {"moved": moved, "revision": options["to_revision"]}
+        )
+
+    def _progress(self, total: int) -> Callable[[int], None]:
+        """A text progress bar on stderr, redrawn in place."""
+
+        def draw(done: int) -> None:
+            width = 30
+            filled = width * done // total if total else width
+            self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
+            if done == total:
+                self.stderr.write("")
+
+        return draw
