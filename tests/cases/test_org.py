@@ -176,7 +176,7 @@ def test_positions_with_role_prefers_the_cases_own_subtree(org):
 
 def test_positions_with_role_finds_nothing_outside_the_units_own_tree(org):
     assert positions_with_role("AUD", unit("subbag-rt")) == []  # the auditor sits in another tree (Inspektorat)
-    assert positions_with_role("TEK", unit("subbag-rt")) == []  # a role nobody holds
+    assert positions_with_role("SEKDA", unit("subbag-rt")) == []  # a role nobody in the org chart holds
     assert positions_with_role("NOPE", unit("subbag-rt")) == []  # a role that does not exist
 
 
