@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from workflows.durations import total_waktu
 from workflows.models import SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
@@ -44,6 +45,7 @@ class CatalogueEntry:
     version: SopVersion
     steps: int
     requirements: list[str]
+    time_standard: str
 
 
 def sop_catalogue(*, user: User) -> dict[str, list[CatalogueEntry]]:
@@ -57,7 +59,7 @@ def sop_catalogue(*, user: User) -> dict[str, list[CatalogueEntry]]:
         requirements = [f["label"] for f in intake.get("fields", []) if f.get("required")]
         requirements += [a["label"] for a in intake.get("attachments", []) if a.get("required")]
         steps = sum(1 for s in definition["steps"] if s.get("type", "task") != "end")
-        grouped[version.service_area].append(CatalogueEntry(version, steps, requirements))
+        grouped[version.service_area].append(CatalogueEntry(version, steps, requirements, total_waktu(definition)))
     return {area: grouped[area] for area in SERVICE_AREAS if area in grouped}
 
 

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
@@ -58,6 +59,33 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/catalogue.html", {"areas": sop_catalogue(user=request.user)})
+
+
+@login_required
+def sop_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The SOP as its team and its users read it: identity, steps, diagram, printable document."""
+    from workflows.export import flow_svg
+
+    version = get_object_or_404(SopVersion, code=code, is_current=True)
+    context = {
+        "version": version,
+        "definition": version.definition,
+        "diagram": mark_safe(flow_svg(version=version)),  # noqa: S308 - SVG built by our exporter, text escaped
+        "may_start": may_start_sop(request.user, version.definition),
+    }
+    return render(request, "cases/sop_detail.html", context)
+
+
+@login_required
+def sop_document(request: HttpRequest, code: str) -> HttpResponse:
+    """The official SOP AP document as PDF (landscape A4, or F4 with ?kertas=F4)."""
+    from reports.sop_document import sop_document_pdf
+
+    version = get_object_or_404(SopVersion, code=code, is_current=True)
+    paper = "F4" if request.GET.get("kertas") == "F4" else "A4"
+    response = HttpResponse(sop_document_pdf(version=version, paper=paper), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{code}-rev{version.revision}-{paper}.pdf"'
+    return response
 
 
 @login_required

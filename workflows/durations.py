@@ -33,3 +33,29 @@ def describe_waktu(waktu: Any) -> str:
     if isinstance(waktu, dict):
         return "; ".join(f"{DERAJAT_LABELS.get(k, k)}: {describe_duration(v)}" for k, v in waktu.items())
     return describe_duration(waktu)
+
+
+def total_waktu(definition: dict[str, Any]) -> str:
+    """The Waktu column summed, as SOP AP documents print it: working days plus office time (the `biasa` standard
+    where it depends on the derajat; steps without a standard, such as pauses, add nothing)."""
+    days = minutes = 0
+    for step in definition["steps"]:
+        value = step.get("waktu")
+        if isinstance(value, dict):
+            value = value["biasa"]
+        if value is None:
+            continue
+        amount, unit = int(value[:-1]), value[-1]
+        if unit == "d":
+            days += amount
+        else:
+            minutes += amount * 60 if unit == "h" else amount
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d working day", "%(n)d working days", days) % {"n": days})
+    if hours:
+        parts.append(ngettext("%(n)d office hour", "%(n)d office hours", hours) % {"n": hours})
+    if minutes or not parts:
+        parts.append(ngettext("%(n)d office minute", "%(n)d office minutes", minutes) % {"n": minutes})
+    return " + ".join(parts)

@@ -49,3 +49,10 @@ def task_state(status: str) -> str:
 def waktu(value: Any) -> str:
     """A step's time standard in words: "4 jam kerja", or one per derajat."""
     return describe_waktu(value)
+
+
+@register.filter
+def role_name(roles: dict[str, Any], code: str) -> str:
+    """An SOP role's name from its code (the pelaksana as the SOP names it)."""
+    role = roles.get(code)
+    return role["name"] if role else code

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import translation
 
-from workflows.durations import describe_duration, describe_waktu
+from workflows.durations import describe_duration, describe_waktu, total_waktu
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,13 @@ def test_time_standard_reads_in_indonesian_by_default():
     with translation.override("id"):
         assert describe_duration("4h") == "4 jam kerja"
         assert describe_duration("2d") == "2 hari kerja"
+
+
+def test_total_time_standard_sums_the_waktu_column_like_the_printed_sop():
+    definition = {"steps": [
+        {"waktu": "30m"}, {"waktu": "45m"}, {"waktu": "2h"}, {"waktu": "1d"},
+        {"waktu": {"biasa": "2d", "segera": "4h", "sangat_segera": "2h"}}, {"type": "pause"}, {"type": "end"},
+    ]}
+    with translation.override("en"):
+        assert total_waktu(definition) == "3 working days + 3 office hours + 15 office minutes"
+        assert total_waktu({"steps": [{"type": "end"}]}) == "0 office minutes"
