@@ -50,8 +50,10 @@ class Command(BaseCommand):
             action = options["action"]
             if action == "check":
                 self._check(options["paths"])
+            elif action == "load" and options["dry_run"]:
+                self._check([])
             elif action == "load":
-                self._check([]) if options["dry_run"] else self._load()
+                self._load()
             elif action == "print":
                 self._print(options["code"], options["out"], options["paper"])
             elif action == "export":
@@ -139,6 +141,8 @@ class Command(BaseCommand):
         if options["dry_run"]:
             return
         moved = migration_run(plan=plan, batch_size=options["batch_size"], progress=self._progress(len(plan.moves)))
+        for reference in plan.skipped:
+            self.stdout.write(translation.gettext("skipped %(case)s: it changed since the plan") % {"case": reference})
         self.stdout.write(
             translation.gettext("%(moved)d case(s) moved to revision %(revision)d")
             % {"moved": moved, "revision": options["to_revision"]}
