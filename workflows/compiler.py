@@ -55,7 +55,7 @@ def build_flow_class(version: SopVersion) -> type[flow.Flow]:
         "__doc__": f"{definition['code']} — {definition['title']}\n\n{definition.get('purpose', '')}",
         "lock_impl": lock.select_for_update_lock,
         "sop_version_id": version.pk,
-        "start": flow.StartHandle().Next(getattr(this, definition["start"])),
+        "start": flow.StartHandle().Annotation(title="Mulai").Next(getattr(this, definition["start"])),
     }
     for step in definition["steps"]:
         step_id = step["id"]
