@@ -96,6 +96,7 @@ class SopFile:
     path: Path
     definition: dict[str, Any] | None = None
     problems: list[SopProblem] = field(default_factory=list)
+    lines: _LineIndex | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -112,7 +113,7 @@ def definition_hash(definition: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class _SopLoader(yaml.SafeLoader):
+class _SopLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when PyYAML has it
     """SafeLoader with YAML 1.2 plain scalars: dates stay text (the schema checks their form) and only
     true/false are booleans, so the SOP table's column `no:` is the key "no", not False."""
 
@@ -165,14 +166,23 @@ def _dotted(path: Iterable[str | int]) -> str:
     return text or "(file)"
 
 
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """Compose the node tree (for line numbers) and build the data from it: one parse, not two."""
+    loader = _SopLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+
+
 def load_sop_file(path: Path) -> SopFile:
     """Parse, validate and lint one file."""
     result = SopFile(path=path)
     display = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
-        root = yaml.compose(text, Loader=_SopLoader)
-        data = yaml.load(text, Loader=_SopLoader)  # noqa: S506 - _SopLoader is a SafeLoader
+        root, data = _parse(text)
     except UnicodeDecodeError as exc:
         result.problems.append(SopProblem(display, 1, "(file)", str(MSG_YAML_SYNTAX % {"detail": exc.reason})))
         return result
@@ -186,7 +196,7 @@ def load_sop_file(path: Path) -> SopFile:
         result.problems.append(SopProblem(display, line, "(file)", str(MSG_YAML_SYNTAX % {"detail": detail})))
         return result
 
-    lines = _LineIndex(root)
+    lines = result.lines = _LineIndex(root)
     if not isinstance(data, dict):
         result.problems.append(SopProblem(display, 1, "(file)", str(MSG_NOT_MAPPING)))
         return result
@@ -215,7 +225,7 @@ def load_sop_directory(directory: Path, paths: Iterable[Path] | None = None) -> 
             continue
         code = sop.definition["code"]
         if code in seen:
-            line = _LineIndex(yaml.compose(sop.path.read_bytes().decode("utf-8"), Loader=_SopLoader)).line(["code"])
+            line = sop.lines.line(["code"])
             message = MSG_DUPLICATE_CODE % {"code": code, "other": seen[code].path}
             sop.problems.append(SopProblem(str(sop.path), line, "code", str(message)))
             sop.definition = None
@@ -337,7 +347,7 @@ def subcase_problems(files: list[SopFile], *, reference: list[SopFile]) -> None:
     for sop in files:
         if not sop.ok:
             continue
-        lines = _LineIndex(yaml.compose(sop.path.read_bytes().decode("utf-8"), Loader=_SopLoader))
+        lines = sop.lines
         for i, step in enumerate(sop.definition["steps"]):
             block = step.get("subcase")
             if block is None:
