@@ -48,6 +48,7 @@ postgres:  ## Start PostgreSQL if it is not running and create the role the test
 run: setup  ## Migrate, load the SOP library and demo data, serve on 127.0.0.1:8000 with the timer dispatcher
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py sop load
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py calendar sync
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py demo_data
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py dispatch_timers --interval 30 & \
 		dispatcher=$$!; trap "kill $$dispatcher" EXIT INT TERM; \

@@ -55,3 +55,169 @@ class TaskOffer(models.Model):
 
     def __str__(self) -> str:
         return f"task {self.task_id} → position {self.position_id}"
+
+
+# Working calendar (workflows/calendar.py reads these; workflows/calendar_services.py writes them) -------------------
+
+
+class Holiday(models.Model):
+    """A date with no office hours: libur nasional, cuti bersama, or a day an admin set.
+
+    `calendar sync` copies the `holidays` package into this table; admins edit it. A row with `active=False` is a
+    date that is a working day after all. When an admin removed it the row is `manual` (a tombstone: sync never
+    brings the date back); when the package dropped it (an SKB moved a date), the row stays `holidays` and a later
+    sync may restore it.
+    """
+
+    class Kind(models.TextChoices):
+        LIBUR_NASIONAL = "libur_nasional", _("National holiday")
+        CUTI_BERSAMA = "cuti_bersama", _("Joint leave day (cuti bersama)")
+        MANUAL = "manual", _("Other day off")
+
+    class Source(models.TextChoices):
+        PACKAGE = "holidays", _("holidays package")
+        MANUAL = "manual", _("Set by an administrator")
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.MANUAL)
+    estimated = models.BooleanField(
+        _("estimated"), default=False, help_text=_("The date is provisional (e.g. Islamic holidays not yet fixed).")
+    )
+    active = models.BooleanField(
+        _("day off"), default=True, help_text=_("Unticked: the date is a working day (a removed holiday).")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.MANUAL)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"
+
+
+class WorkSchedule(models.Model):
+    """Office hours per weekday (WorkHours rows), for the units that use it; the default one is Perpres 21/2023."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    breaks_count = models.BooleanField(
+        _("breaks count as office time"),
+        default=False,
+        help_text=_("Ticked: SLA clocks also run during the break."),
+    )
+    is_default = models.BooleanField(_("default"), default=False, help_text=_("Used by units without a schedule."))
+
+    class Meta:
+        verbose_name = _("work schedule")
+        verbose_name_plural = _("work schedules")
+        ordering = ["-is_default", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="one_default_schedule"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkScheduleVariant(models.Model):
+    """Hours that replace a schedule's weekly hours on a date range (e.g. Ramadan), with their own WorkHours rows."""
+
+    schedule = models.ForeignKey(WorkSchedule, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(_("name"), max_length=200)
+    valid_from = models.DateField(_("from"))
+    valid_until = models.DateField(_("until (inclusive)"))
+
+    class Meta:
+        verbose_name = _("schedule variant")
+        verbose_name_plural = _("schedule variants")
+        ordering = ["schedule", "valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="variant_dates_ordered",
+                violation_error_message=_("The variant ends before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.valid_from.isoformat()} – {self.valid_until.isoformat()})"
+
+
+class WorkHours(models.Model):
+    """One weekday's office hours in a schedule or in a variant; a weekday without a row is closed."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    schedule = models.ForeignKey(WorkSchedule, null=True, blank=True, on_delete=models.CASCADE, related_name="hours")
+    variant = models.ForeignKey(
+        WorkScheduleVariant, null=True, blank=True, on_delete=models.CASCADE, related_name="hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+    break_start = models.TimeField(_("break from"), null=True, blank=True)
+    break_end = models.TimeField(_("break until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("office hours")
+        verbose_name_plural = _("office hours")
+        ordering = ["weekday"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(schedule__isnull=False, variant__isnull=True)
+                | models.Q(schedule__isnull=True, variant__isnull=False),
+                name="hours_of_schedule_or_variant",
+            ),
+            models.UniqueConstraint(fields=["schedule", "weekday"], name="one_hours_per_schedule_day"),
+            models.UniqueConstraint(fields=["variant", "weekday"], name="one_hours_per_variant_day"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="hours_weekday_range"),
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")),
+                name="hours_open_before_close",
+                violation_error_message=_("The office must open before it closes."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(break_start__isnull=True, break_end__isnull=True)
+                | models.Q(
+                    break_start__gte=models.F("opens"),
+                    break_start__lt=models.F("break_end"),
+                    break_end__lte=models.F("closes"),
+                ),
+                name="hours_break_inside_day",
+                violation_error_message=_("A break needs a start and an end within the office hours, in that order."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        text = f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+        if self.break_start and self.break_end:
+            text += f" ({self.break_start:%H:%M}–{self.break_end:%H:%M})"
+        return text
+
+
+class UnitWorkSchedule(models.Model):
+    """The schedule a unit works to (its time zone is cases.Unit.time_zone); units without a row use the default."""
+
+    unit = models.OneToOneField("cases.Unit", on_delete=models.CASCADE, related_name="work_schedule")
+    schedule = models.ForeignKey(WorkSchedule, on_delete=models.PROTECT, related_name="units")
+
+    class Meta:
+        verbose_name = _("unit work schedule")
+        verbose_name_plural = _("unit work schedules")
+        ordering = ["unit__code"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.schedule}"

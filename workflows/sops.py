@@ -69,6 +69,8 @@ MSG_ITEM_FIELD_WITHOUT_FOR_EACH = _("item_field only makes sense with for_each")
 MSG_CARRY_UNKNOWN = _("'%(field)s' is not a field of the intake or a step")
 MSG_SUBCASE_UNKNOWN_SOP = _("sub-case SOP %(sop)s is not in the library")
 MSG_SUBCASE_MISSING_INTAKE = _("sub-case SOP %(sop)s requires intake field '%(field)s', which this step does not carry")
+MSG_CARRY_NOT_TAKEN = _("sub-case SOP %(sop)s has no intake field '%(field)s' to carry it into")
+MSG_CARRY_OPTIONAL = _("sub-case SOP %(sop)s requires '%(field)s', but it is optional here: make it required")
 MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
 
 _EXPECTED_TYPES = {
@@ -358,16 +360,33 @@ def subcase_problems(files: list[SopFile], *, reference: list[SopFile]) -> None:
                 sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where),
                                                str(MSG_SUBCASE_UNKNOWN_SOP % {"sop": block["sop"]})))
                 continue
-            given = {*CASE_COLUMNS, *block.get("carry", []), *([block["item_field"]] if "item_field" in block else [])}
+            carry = block.get("carry", [])
+            given = {*CASE_COLUMNS, *carry, *([block["item_field"]] if "item_field" in block else [])}
             intake = child["intake"].get("kelengkapan", {})
+            taken = {f["name"] for f in intake.get("fields", [])}
             required = [f["name"] for f in intake.get("fields", []) if f.get("required")]
             required += [a["name"] for a in intake.get("attachments", []) if a.get("required")]
+            parent_fields = data_fields(sop.definition)
+
+            def report(message: Any) -> None:
+                sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where), str(message)))  # noqa: B023
+
             for name in required:
                 if name not in given:
-                    message = MSG_SUBCASE_MISSING_INTAKE % {"sop": block["sop"], "field": name}
-                    sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where), str(message)))
+                    report(MSG_SUBCASE_MISSING_INTAKE % {"sop": block["sop"], "field": name})
+                elif name in carry and not _always_filled(parent_fields.get(name, {})):
+                    report(MSG_CARRY_OPTIONAL % {"sop": block["sop"], "field": name})
+            for name in carry:
+                if name not in taken and name not in CASE_COLUMNS:
+                    report(MSG_CARRY_NOT_TAKEN % {"sop": block["sop"], "field": name})
         if sop.problems:
             sop.definition = None
+
+
+def _always_filled(spec: dict[str, Any]) -> bool:
+    """Whether a field has a value whenever a later subcase step can carry it: required outright, or required for
+    the branch that leads there (the linter does not trace which branch; `required_for` is taken as that promise)."""
+    return bool(spec.get("required") or spec.get("required_for"))
 
 
 def _is_type(value: Any, json_type: str | None) -> bool:

@@ -29,6 +29,8 @@ pytestmark = pytest.mark.django_db
 
 RT_FILE = Path(settings.SOP_DEFINITIONS_DIR) / "kerumahtanggaan" / "BU-RT-01.yaml"
 ADM_FILE = Path(settings.SOP_DEFINITIONS_DIR) / "administrasi_umum" / "BU-ADM-01.yaml"
+ADM_03_FILE = Path(settings.SOP_DEFINITIONS_DIR) / "administrasi_umum" / "BU-ADM-03.yaml"
+LIBRARY = Path(settings.SOP_DEFINITIONS_DIR)
 SELESAI_OLD = "Kendaraan kembali dalam kondisi baik; peminjaman selesai"
 SELESAI_NEW = "Kendaraan kembali dalam kondisi baik; peminjaman selesai dan dicatat di log pool"
 
@@ -83,10 +85,11 @@ def test_library_load_twice_registers_each_sop_once(db):
     first = sop_library_load()
     second = sop_library_load()
 
-    assert sorted(v.code for v in first.registered) == ["BU-ADM-01", "BU-RT-01"]
+    library = sorted(p.stem for p in LIBRARY.rglob("*.yaml"))
+    assert sorted(v.code for v in first.registered) == library
     assert second.registered == [] and second.failed == []
     assert sorted(v.pk for v in second.unchanged) == sorted(v.pk for v in first.registered)
-    assert SopVersion.objects.count() == 2
+    assert SopVersion.objects.count() == len(library)
 
 
 def test_edited_kegiatan_registers_a_new_current_version_and_retires_the_old(db, tmp_path):
@@ -225,13 +228,15 @@ def test_compiled_flow_nodes_mirror_the_sop_steps(db, path):
     nodes = {n.name: n for n in flow_class_for(version).instance.nodes()}
     steps = {s["id"]: s for s in definition["steps"]}
     human = {i for i, s in steps.items() if s.get("type", "task") in ("task", "pause")}
+    subcases = {i for i, s in steps.items() if s.get("type") == "subcase"}
     ends = {i for i, s in steps.items() if s.get("type") == "end"}
     decided = {i for i, s in steps.items() if "decision" in s}
 
     assert {name for name, n in nodes.items() if isinstance(n, SopStep)} == human
+    assert {name for name, n in nodes.items() if isinstance(n, flow.Handle)} == subcases
     assert {name for name, n in nodes.items() if isinstance(n, flow.End)} == ends
     assert {name for name, n in nodes.items() if isinstance(n, flow.Switch)} == {i + DECISION_SUFFIX for i in decided}
-    assert set(nodes) == human | ends | {i + DECISION_SUFFIX for i in decided} | {"start"}
+    assert set(nodes) == human | subcases | ends | {i + DECISION_SUFFIX for i in decided} | {"start"}
     assert [e.dst.name for e in nodes["start"]._outgoing()] == [definition["start"]]
     for step_id in human:
         node, step = nodes[step_id], steps[step_id]
@@ -250,9 +255,9 @@ def test_compiled_flow_nodes_mirror_the_sop_steps(db, path):
 
 
 def test_bad_file_in_the_library_is_reported_and_the_good_ones_still_register(db, tmp_path):
-    good = tmp_path / "kerumahtanggaan" / RT_FILE.name
+    good = tmp_path / "administrasi_umum" / ADM_03_FILE.name  # an SOP that opens no sub-case
     good.parent.mkdir()
-    shutil.copy(RT_FILE, good)
+    shutil.copy(ADM_03_FILE, good)
     broken = tmp_path / "BU-XX-01.yaml"
     broken.write_text("code: BU-XX-01\ntitle: [tidak ditutup\n", encoding="utf-8")
 
@@ -260,8 +265,8 @@ def test_bad_file_in_the_library_is_reported_and_the_good_ones_still_register(db
 
     assert [sop.path for sop in result.failed] == [broken]
     assert result.failed[0].problems and result.failed[0].problems[0].line == 3
-    assert [(v.code, v.source_path) for v in result.registered] == [("BU-RT-01", str(good))]
-    assert list(SopVersion.objects.values_list("code", flat=True)) == ["BU-RT-01"]
+    assert [(v.code, v.source_path) for v in result.registered] == [("BU-ADM-03", str(good))]
+    assert list(SopVersion.objects.values_list("code", flat=True)) == ["BU-ADM-03"]
 
 
 def test_sop_check_exits_1_and_prints_file_line_field_message_for_a_broken_file(tmp_path):
@@ -284,4 +289,4 @@ def test_sop_check_on_the_real_library_exits_0():
     out, err = io.StringIO(), io.StringIO()
     call_command("sop", "check", "--lang", "en", stdout=out, stderr=err)
     assert err.getvalue() == ""
-    assert "2 file(s) checked, 0 problem(s)" in out.getvalue()
+    assert f"{len(list(LIBRARY.rglob('*.yaml')))} file(s) checked, 0 problem(s)" in out.getvalue()
