@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from workflows.durations import total_waktu
+from workflows.durations import time_standard_range
 from workflows.models import SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
@@ -59,7 +59,8 @@ def sop_catalogue(*, user: User) -> dict[str, list[CatalogueEntry]]:
         requirements = [f["label"] for f in intake.get("fields", []) if f.get("required")]
         requirements += [a["label"] for a in intake.get("attachments", []) if a.get("required")]
         steps = sum(1 for s in definition["steps"] if s.get("type", "task") != "end")
-        grouped[version.service_area].append(CatalogueEntry(version, steps, requirements, total_waktu(definition)))
+        entry = CatalogueEntry(version, steps, requirements, time_standard_range(definition))
+        grouped[version.service_area].append(entry)
     return {area: grouped[area] for area in SERVICE_AREAS if area in grouped}
 
 

@@ -35,21 +35,18 @@ def describe_waktu(waktu: Any) -> str:
     return describe_duration(waktu)
 
 
-def total_waktu(definition: dict[str, Any]) -> str:
-    """The Waktu column summed, as SOP AP documents print it: working days plus office time (the `biasa` standard
-    where it depends on the derajat; steps without a standard, such as pauses, add nothing)."""
-    days = minutes = 0
-    for step in definition["steps"]:
-        value = step.get("waktu")
-        if isinstance(value, dict):
-            value = value["biasa"]
-        if value is None:
-            continue
-        amount, unit = int(value[:-1]), value[-1]
-        if unit == "d":
-            days += amount
-        else:
-            minutes += amount * 60 if unit == "h" else amount
+def _step_cost(step: dict[str, Any]) -> tuple[int, int]:
+    """(working days, office minutes) of one step: the `biasa` standard where it depends on the derajat."""
+    value = step.get("waktu")
+    if isinstance(value, dict):
+        value = value["biasa"]
+    if value is None:
+        return 0, 0
+    amount, unit = int(value[:-1]), value[-1]
+    return (amount, 0) if unit == "d" else (0, amount * 60 if unit == "h" else amount)
+
+
+def _describe_cost(days: int, minutes: int) -> str:
     hours, minutes = divmod(minutes, 60)
     parts = []
     if days:
@@ -59,3 +56,29 @@ def total_waktu(definition: dict[str, Any]) -> str:
     if minutes or not parts:
         parts.append(ngettext("%(n)d office minute", "%(n)d office minutes", minutes) % {"n": minutes})
     return " + ".join(parts)
+
+
+def time_standard_range(definition: dict[str, Any]) -> str:
+    """The SOP's time standard from start to end: the Waktu column summed along the quickest and the longest way
+    through it (each step once; loops back are not counted), e.g. "35 office minutes – 11 working days"."""
+    steps = {s["id"]: s for s in definition["steps"]}
+    # A working day weighs as much as the Perpres 21/2023 day (7.5 office hours) only to order the ways.
+    totals: set[tuple[int, int]] = set()
+
+    def walk(step_id: str, seen: frozenset[str], days: int, minutes: int) -> None:
+        step = steps[step_id]
+        if step.get("type") == "end":
+            totals.add((days, minutes))
+            return
+        cost = _step_cost(step)
+        targets = [b["next"] for b in step["decision"]["branches"]] if "decision" in step else [step["next"]]
+        for target in dict.fromkeys(targets):
+            if target not in seen:
+                walk(target, seen | {target}, days + cost[0], minutes + cost[1])
+
+    walk(definition["start"], frozenset({definition["start"]}), 0, 0)
+    if not totals:
+        return _describe_cost(0, 0)
+    ordered = sorted(totals, key=lambda t: t[0] * 450 + t[1])
+    low, high = _describe_cost(*ordered[0]), _describe_cost(*ordered[-1])
+    return low if low == high else f"{low} – {high}"

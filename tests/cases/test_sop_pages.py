@@ -8,7 +8,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from cases.demo import DEMO_PASSWORD
-from workflows.durations import total_waktu
+from workflows.durations import time_standard_range
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_catalogue_groups_what_the_user_may_start_with_requirements_and_time_sta
     page = staff("agendaris1").get(reverse("cases:catalogue")).content.decode()
     adm = sop_library["BU-ADM-01"]
     assert adm.title in page
-    assert total_waktu(adm.definition) in page
+    assert time_standard_range(adm.definition) in page
     assert "Nomor surat" in page  # a required intake field of BU-ADM-01
     assert reverse("cases:sop_document", args=["BU-ADM-01"]) in page
 

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import translation
 
-from workflows.durations import describe_duration, describe_waktu, total_waktu
+from workflows.durations import describe_duration, describe_waktu, time_standard_range
 
 
 @pytest.mark.parametrize(
@@ -26,11 +26,28 @@ def test_time_standard_reads_in_indonesian_by_default():
         assert describe_duration("2d") == "2 hari kerja"
 
 
-def test_total_time_standard_sums_the_waktu_column_like_the_printed_sop():
-    definition = {"steps": [
-        {"waktu": "30m"}, {"waktu": "45m"}, {"waktu": "2h"}, {"waktu": "1d"},
-        {"waktu": {"biasa": "2d", "segera": "4h", "sangat_segera": "2h"}}, {"type": "pause"}, {"type": "end"},
-    ]}
+def _sop(steps: list[dict], start: str = "a") -> dict:
+    return {"start": start, "steps": steps}
+
+
+def test_time_standard_sums_the_waktu_column_along_the_way_through_the_sop():
+    definition = _sop([
+        {"id": "a", "waktu": "30m", "next": "b"}, {"id": "b", "waktu": "45m", "next": "c"},
+        {"id": "c", "waktu": "2h", "next": "d"}, {"id": "d", "waktu": "1d", "next": "e"},
+        {"id": "e", "waktu": {"biasa": "2d", "segera": "4h", "sangat_segera": "2h"}, "next": "f"},
+        {"id": "f", "type": "pause", "next": "z"}, {"id": "z", "type": "end"},
+    ])
     with translation.override("en"):
-        assert total_waktu(definition) == "3 working days + 3 office hours + 15 office minutes"
-        assert total_waktu({"steps": [{"type": "end"}]}) == "0 office minutes"
+        assert time_standard_range(definition) == "3 working days + 3 office hours + 15 office minutes"
+
+
+def test_time_standard_gives_the_quickest_and_longest_way_and_ignores_loops_back():
+    definition = _sop([
+        {"id": "a", "waktu": "35m", "decision": {"question": "?", "branches": [
+            {"key": "ya", "label": "Ya", "next": "z"}, {"key": "tidak", "label": "Tidak", "next": "b"}]}},
+        {"id": "b", "waktu": "11d", "decision": {"question": "?", "branches": [
+            {"key": "ulang", "label": "Ulang", "next": "a"}, {"key": "lanjut", "label": "Lanjut", "next": "z"}]}},
+        {"id": "z", "type": "end"},
+    ])
+    with translation.override("en"):
+        assert time_standard_range(definition) == "35 office minutes – 11 working days + 35 office minutes"
