@@ -239,3 +239,81 @@ def assert_refused_without_change(walk: Walk, user: User, data: dict, files: dic
     fresh = Task.objects.get(pk=task.pk)
     assert (fresh.status, fresh.owner_id) == (task.status, task.owner_id)
     assert open_tasks(walk.case) == [task]
+
+
+# ---- Aset / BMD (BU-AS-01 .. BU-AS-06) ----------------------------------------------------------------------------
+
+AS01_CODE = "BU-AS-01"
+AS02_CODE = "BU-AS-02"
+AS03_CODE = "BU-AS-03"
+AS04_CODE = "BU-AS-04"
+AS05_CODE = "BU-AS-05"
+AS06_CODE = "BU-AS-06"
+
+# The case columns every intake form takes (and a parent passes on to a child case).
+AS_COLUMNS: dict[str, Any] = {
+    "subject": "Pemeliharaan Toyota Innova DE 1234 AM",
+    "requester_name": "Subbagian Perlengkapan dan Aset",
+    "derajat": "biasa",
+    "tingkat_keamanan": "B",
+}
+
+
+def subcase_walk(org: dict[str, User], child: Case, opener: str) -> Walk:
+    """A Walk over a child case opened by a parent's subcase step: its first audit event is `opened_as_subcase`,
+    recorded as done by `opener` (the user whose act on the parent opened it)."""
+    walk = Walk(org, child, opener)
+    walk.acts[0] = ("opened_as_subcase", "", opener, None)
+    return walk
+
+
+def expect_join(walk: Walk, step: str, username: str) -> None:
+    """Record in the parent's walk that the last child of its subcase step `step` finished, by `username`'s act."""
+    walk.case.refresh_from_db()
+    walk.acts.append(("subcases_joined", step, username, None))
+
+
+# ---- BU-ADM-02, driven both by its own walks and as the reply sub-case of BU-ADM-01 ------------------------------
+
+ADM02_CODE = "BU-ADM-02"
+
+
+def reply_letter_sent(
+    walk: Walk,
+    pos: dict[str, int],
+    scan: Callable[[str], SimpleUploadedFile],
+    *,
+    konseptor: str,
+    kabag: str,
+    konseptor_queue: bool = False,
+) -> Case:
+    """Drive a BU-ADM-02 case standing at `konsep` along its straight path to `selesai` (resolved).
+
+    `konseptor` drafts (from the queue if `konseptor_queue`), the Kasubbag Persuratan initials and names `kabag` as
+    the Kabag terkait, who initials too; the Karo signs; the agendaris numbers and sends; the archivist files.
+    """
+    agd = {pos["agendaris1"]}
+    walk.do(
+        "konsep",
+        konseptor,
+        {"tujuan_surat": "Kepala Dinas Perhubungan Provinsi Maluku", "kode_klasifikasi": "000.1.4"},
+        {"konsep_surat": scan("konsep.pdf")},
+        offered={pos[konseptor]},
+        queue=konseptor_queue,
+    )
+    walk.do(
+        "paraf_ktu", "kasubbag.surat", {"_keputusan": "paraf", "kabag_terkait": pos[kabag]},
+        offered={pos["kasubbag.surat"]},
+    )
+    walk.do("paraf_kabag", kabag, {"_keputusan": "paraf"}, offered={pos[kabag]})
+    walk.do("tanda_tangan", "karo", {"_keputusan": "setuju", "cara_tanda_tangan": "tte"}, offered={pos["karo"]})
+    walk.do(
+        "penomoran", "agendaris1",
+        {"nomor_surat_keluar": "000.1.4/215/UM/2026", "tanggal_surat_keluar": "2026-11-24"},
+        offered=agd, queue=True,
+    )
+    walk.do(
+        "kirim", "agendaris2", {"media_kirim": "srikandi"}, {"bukti_kirim": scan("bukti-kirim.pdf")},
+        offered=agd, queue=True,
+    )
+    return walk.do("arsip", "arsiparis", offered={pos["arsiparis"]}, queue=True, status_after=Case.Status.RESOLVED)

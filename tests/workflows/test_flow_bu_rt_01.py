@@ -2,7 +2,8 @@
 
 The requester (pemohon, from another bureau) starts the case; the Kasubbag RT checks availability, the Kabag RT (or
 the Karo) approves, the two drivers share one position so their steps wait in the queue. The `penggunaan` pause puts
-the case on hold until the driver brings the vehicle back.
+the case on hold until the driver brings the vehicle back. Damage found at the inspection opens a BU-AS-01 maintenance
+case (a sub-case) and the loan ends without waiting for it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import pytest
 
 from cases.models import Attachment, AuditEvent, Case
 from tests.builders import (
+    AS01_CODE,
     RT_CODE,
     Walk,
     assert_refused_without_change,
+    open_steps,
     open_tasks,
     start_vehicle_request,
     visited,
@@ -61,8 +64,10 @@ def forwarded_to_karo(walk: Walk, pos: dict[str, int]) -> None:
     walk.do("persetujuan", "kabag.rt", {"_keputusan": "teruskan_karo"}, offered={pos["kabag.rt"]})
 
 
-def inspected(walk: Walk, pos: dict[str, int], data: dict, status_after: str = Case.Status.OPEN) -> Case:
-    return walk.do("pemeriksaan", "kasubbag.rt", data, offered={pos["kasubbag.rt"]}, status_after=status_after)
+def inspected(
+    walk: Walk, pos: dict[str, int], data: dict, status_after: str = Case.Status.OPEN, files: dict | None = None
+) -> Case:
+    return walk.do("pemeriksaan", "kasubbag.rt", data, files, offered={pos["kasubbag.rt"]}, status_after=status_after)
 
 
 def hand_over_use_and_return(walk: Walk, pos: dict[str, int]) -> None:
@@ -207,43 +212,65 @@ def test_happy_path_without_damage_resolves_at_selesai(request_vehicle, rt, pos)
     ]
 
 
-def test_damage_found_at_inspection_needs_a_photo_report_and_resolves_at_selesai_rusak(request_vehicle, rt, pos, scan):
+def test_damage_found_at_inspection_opens_a_maintenance_case_and_the_loan_resolves_at_selesai_rusak(
+    request_vehicle, rt, org, pos, scan
+):
     walk = request_vehicle()
     approved_by_kbrt(walk, pos)
     hand_over_use_and_return(walk, pos)
-    inspected(walk, pos, {"_keputusan": "ya", "catatan_kondisi": "Bumper depan penyok"})
     photo = scan("foto-bumper.pdf")
     digest = hashlib.sha256(photo.read()).hexdigest()
     photo.seek(0)
-    case = walk.do(
-        "laporan_kerusakan",
-        "kasubbag.rt",
-        {},
-        {"foto_kerusakan": photo},
-        offered={pos["kasubbag.rt"]},
-        status_after=Case.Status.RESOLVED,
+    # Damage: laporan_kerusakan opens a BU-AS-01 case and, not waiting for it, the loan ends at once.
+    case = inspected(
+        walk,
+        pos,
+        {"_keputusan": "ya", "catatan_kondisi": "Bumper depan penyok"},
+        Case.Status.RESOLVED,
+        files={"foto_kerusakan": photo},
     )
 
-    assert visited(case) == [
-        "cek_ketersediaan",
-        "persetujuan",
-        *LENT_AND_INSPECTED,
-        "laporan_kerusakan",
-        "selesai_rusak",
-    ]
+    assert visited(case) == ["cek_ketersediaan", "persetujuan", *LENT_AND_INSPECTED, "selesai_rusak"]
     assert case.closed_at is not None
     assert case.outcome_note == rt.step("selesai_rusak")["kegiatan"]
     assert case.data["catatan_kondisi"] == "Bumper depan penyok"
     walk.assert_audit_trail()
-    attachment = Attachment.objects.get(case=case, step="laporan_kerusakan")
+    attachment = Attachment.objects.get(case=case, step="pemeriksaan")
     assert (attachment.kind, attachment.sha256, attachment.uploaded_by.username) == (
         "foto_kerusakan",
         digest,
         "kasubbag.rt",
     )
-    event = AuditEvent.objects.get(case=case, step="laporan_kerusakan")
+
+    (repair,) = case.children.all()
+    assert (repair.sop_version.code, repair.parent, repair.parent_step) == (AS01_CODE, case, "laporan_kerusakan")
+    assert {name: repair.data.get(name) for name in ("kendaraan", "km_akhir", "catatan_kondisi")} == {
+        "kendaraan": "Toyota Innova DE 1234 AM",
+        "km_akhir": 45398,
+        "catatan_kondisi": "Bumper depan penyok",
+    }
+    assert (repair.subject, repair.requester_name) == (case.subject, case.requester_name)
+    assert (repair.requester, repair.created_by) == (org["pemohon"], org["kasubbag.rt"])
+    assert repair.unit.code == "subbag-aset"
+    assert repair.status == Case.Status.OPEN and repair.closed_at is None
+    assert open_steps(repair) == [repair.sop_version.definition["start"]]
+
+    event = AuditEvent.objects.get(case=case, step="pemeriksaan")
     assert event.attachment_hashes == [f"foto_kerusakan:foto-bumper.pdf:{digest}"]
-    assert event.after["end"] == "selesai_rusak"
+    assert (event.after["end"], event.after["subcases"]) == ("selesai_rusak", [repair.reference])
+    opened = AuditEvent.objects.get(case=repair)
+    assert (opened.action, opened.actor) == ("opened_as_subcase", org["kasubbag.rt"])
+    assert (opened.after["parent"], opened.after["parent_step"]) == (case.reference, "laporan_kerusakan")
+    assert not AuditEvent.objects.filter(case=case, action="subcases_joined").exists()  # nothing waited
+
+
+def test_no_damage_opens_no_maintenance_case(request_vehicle, pos):
+    walk = request_vehicle()
+    approved_by_kbrt(walk, pos)
+    hand_over_use_and_return(walk, pos)
+    case = inspected(walk, pos, {"_keputusan": "tidak"}, Case.Status.RESOLVED)
+    assert case.children.count() == 0
+    assert AuditEvent.objects.get(case=case, step="pemeriksaan").after["subcases"] == []
 
 
 def test_intake_attachment_hash_is_in_case_started_event(request_vehicle, scan):
@@ -279,18 +306,12 @@ def test_handover_without_km_awal_is_refused_and_changes_nothing(request_vehicle
     walk.assert_audit_trail()
 
 
-def test_damage_report_without_photo_is_refused_and_changes_nothing(request_vehicle, org, pos):
+def test_inspection_reporting_damage_without_notes_is_refused_and_opens_nothing(request_vehicle, org, pos, scan):
     walk = request_vehicle()
     approved_by_kbrt(walk, pos)
     hand_over_use_and_return(walk, pos)
-    inspected(walk, pos, {"_keputusan": "ya", "catatan_kondisi": "Kaca spion patah"})
-    assert_refused_without_change(walk, org["kasubbag.rt"], {}, None, "foto_kerusakan")
-    walk.assert_audit_trail()
-
-
-def test_inspection_reporting_damage_without_notes_is_refused(request_vehicle, org, pos):
-    walk = request_vehicle()
-    approved_by_kbrt(walk, pos)
-    hand_over_use_and_return(walk, pos)
-    assert_refused_without_change(walk, org["kasubbag.rt"], {"_keputusan": "ya"}, None, "catatan_kondisi")
+    assert_refused_without_change(
+        walk, org["kasubbag.rt"], {"_keputusan": "ya"}, {"foto_kerusakan": scan("foto.pdf")}, "catatan_kondisi"
+    )
+    assert walk.case.children.count() == 0
     walk.assert_audit_trail()

@@ -122,7 +122,8 @@ def rev1(cases: dict[str, Case], tmp_path: Path) -> SopVersion:
     assert renamed >= 3  # the id and both approvals' `next`
     (tmp_path / RT_FILE.name).write_text(text, encoding="utf-8")
 
-    result = sop_library_load(directory=tmp_path)
+    # Loaded as one file of the library, so its sub-case (BU-AS-01) is found among the library's other SOPs.
+    result = sop_library_load(paths=[tmp_path / RT_FILE.name])
 
     assert not result.failed, [str(p) for s in result.failed for p in s.problems]
     [version] = result.registered
