@@ -16,9 +16,11 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from workflows import sla
+from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
-from workflows.models import SopVersion
+from workflows.models import SlaClock, SopVersion
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
 
@@ -96,13 +98,33 @@ def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> l
         if not new:
             return opened
         after_task_id = new[-1].pk
-        route_tasks(case=case, tasks=[t for t in new if t.flow_task_type == "HUMAN"])
+        human = [t for t in new if t.flow_task_type == "HUMAN"]
+        route_tasks(case=case, tasks=human)
+        _start_step_clocks(case=case, tasks=human)
         for handle in (t for t in new if t.flow_task_type == "FUNCTION"):
             step = case.sop_version.step(handle.flow_task.name)
             children = _open_subcases(parent=case, step=step, acting_user=acting_user)
             opened.extend(children)
             if not step["subcase"]["wait"] or not children:
                 handle.flow_task.run(handle)
+
+
+def _start_step_clocks(*, case: Case, tasks: list[Task]) -> None:
+    definition = case.sop_version.definition
+    now = timezone.now()
+    for task in tasks:
+        step = case.sop_version.step(task.flow_task.name)
+        budget = sla.step_budget(step, case.derajat)
+        if budget:
+            sla.clock_start(case=case, task=task, budget=budget, at=now, warn=sla.warn_percent(definition, step),
+                            calendar=_calendar(case))
+
+
+def _calendar(case: Case) -> WorkingCalendar:
+    """The case unit's calendar, loaded once per service call."""
+    if not hasattr(case, "_calendar"):
+        case._calendar = calendar_for_unit(case.unit)
+    return case._calendar
 
 
 def _open_subcases(*, parent: Case, step: dict[str, Any], acting_user: User) -> list[Case]:
@@ -182,6 +204,7 @@ def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
     open_tasks = list(process.task_set.filter(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"))
     open_steps = [t.flow_task.name for t in open_tasks]
     if process.status == PROCESS.DONE:
+        sla.clocks_stop(case.clocks.exclude(state=SlaClock.State.STOPPED), at=timezone.now())
         end_task = process.task_set.filter(flow_task_type="END").order_by("-pk").first()
         end_step = case.sop_version.step(end_task.flow_task.name)
         if end_step["outcome"] == "rejected":
@@ -192,10 +215,15 @@ def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
             case.resolve(note=end_step["kegiatan"])
         return end_step["id"], open_steps
     paused = any(case.sop_version.step(s).get("type") == "pause" for s in open_steps)
+    case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
     if paused and case.status == Case.Status.OPEN:
         case.hold()
+        if case_clock is not None:
+            sla.clock_pause(case_clock, at=timezone.now())
     elif not paused and case.status == Case.Status.ON_HOLD:
         case.resume()
+        if case_clock is not None:
+            sla.clock_resume(case_clock, at=timezone.now(), calendar=_calendar(case))
     return "", open_steps
 
 
@@ -254,6 +282,9 @@ def _open_case(
     case.open()
     case.save(update_fields=["reference", "process", "status"])
     opened = _after_flow_moved(case=case, after_task_id=0, acting_user=acting_user)
+    if definition.get("case_deadline") == "derajat":
+        sla.clock_start(case=case, budget=sla.DERAJAT_DEADLINES[case.derajat], at=case.created_at,
+                        warn=sla.warn_percent(definition), calendar=_calendar(case))
     end, open_steps = _sync_lifecycle(case)
     case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
@@ -363,6 +394,9 @@ def task_complete(
     case.save(update_fields=changed)
     attachment_hashes = _store_attachments(case=case, step=step["id"], files=form.files_by_kind(), user=acting_user)
 
+    step_clock = SlaClock.objects.filter(task=task).first()
+    if step_clock is not None:
+        sla.clock_stop(step_clock, at=timezone.now())
     flow_class = task.flow_task.flow_class
     last_task_id = _last_task_id(task.process_id)
     with flow_class.lock(task.process_id):
@@ -457,6 +491,7 @@ def case_cancel(*, case_id: int, acting_user: User, reason: str) -> Case:
         flow_class_for(case.sop_version).instance.cancel(case.process)
     case.cancel(note=reason.strip())
     case.save(update_fields=["status", "outcome_note", "closed_at"])
+    sla.clocks_stop(case.clocks.exclude(state=SlaClock.State.STOPPED), at=timezone.now())
     audit_append(
         action="case_cancelled", actor=acting_user, case=case,
         on_behalf_of_id=supervisor.on_behalf_of_id if supervisor else None,

@@ -269,8 +269,14 @@ class WorkingCalendar:
         """The earliest moment by which `minutes` of office time have passed since `start` (0 → `start`)."""
         if minutes < 0:
             raise CalendarError(f"Office minutes cannot be negative ({minutes}).")
+        return self.add_office_time(start, minutes * ONE_MINUTE)
+
+    def add_office_time(self, start: datetime.datetime, amount: datetime.timedelta) -> datetime.datetime:
+        """The earliest moment by which `amount` of office time has passed since `start` (zero → `start`)."""
+        if amount < datetime.timedelta(0):
+            raise CalendarError(f"Office time cannot be negative ({amount}).")
         moment = _aware(start).astimezone(UTC)
-        remaining = minutes * ONE_MINUTE
+        remaining = amount
         if not remaining:
             return moment
         for _day, intervals in self._intervals_from(self.local_date(moment)):

@@ -221,3 +221,51 @@ class UnitWorkSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} → {self.schedule}"
+
+
+class SlaClock(models.Model):
+    """A time standard running for one step, or for the whole case: a budget plus a ledger of running intervals.
+
+    The due moment is derived from the unit's working calendar (see `workflows.sla`); `due_at` and `warn_at` cache it
+    for sweeps and lists, and are empty while the clock is paused.
+    """
+
+    class Kind(models.TextChoices):
+        STEP = "step", _("step")
+        CASE = "case", _("case")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        STOPPED = "stopped", _("stopped")
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="clocks")
+    task = models.OneToOneField(
+        "viewflow.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="clock"
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    budget = models.CharField(_("time standard"), max_length=8)
+    warn_percent = models.PositiveSmallIntegerField(_("early warning at (%)"), default=75)
+    started_at = models.DateTimeField(_("started"))
+    ledger = models.JSONField(_("running intervals"), default=list)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.RUNNING)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    warn_at = models.DateTimeField(_("early warning"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(kind="case"), name="one_case_clock_per_case"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="case", task__isnull=True) | models.Q(kind="step", task__isnull=False),
+                name="step_clock_has_task",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} clock {self.budget} of case {self.case_id}"

@@ -237,5 +237,6 @@ SOP_SCHEMA: dict[str, Any] = {
         "start": _text,
         "steps": {"type": "array", "items": _step, "minItems": 1},
         "escalation": _escalation,
+        "case_deadline": {"enum": ["derajat"]},
     },
 }

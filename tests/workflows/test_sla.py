@@ -1,0 +1,157 @@
+"""SLA clocks on a controlled clock: step budgets, the case deadline from the derajat, pauses, warnings."""
+
+from __future__ import annotations
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from cases.models import Case
+from cases.services import case_cancel, case_start, task_complete
+from tests.builders import open_tasks
+from workflows import sla
+from workflows.models import SlaClock, SopVersion
+from workflows.services import sop_library_load
+
+pytestmark = pytest.mark.django_db
+WIT = ZoneInfo("Asia/Jayapura")
+
+SOP = """\
+code: BU-TS-07
+revision: 1
+title: Contoh jam kerja
+service_area: administrasi_umum
+identity:
+  nomor: 000.8.3.3/97/UM
+  tanggal_pembuatan: "2026-01-15"
+  tanggal_efektif: "2026-02-02"
+  disahkan_oleh: {jabatan: Kepala Biro Umum}
+  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]
+owner_role: AGD
+roles:
+  AGD: {name: Agendaris}
+intake: {roles: [AGD]}
+start: telaah
+case_deadline: derajat
+escalation: {warn_at_percent: 80}
+steps:
+  - {id: telaah, actor: AGD, kegiatan: Menelaah, waktu: 30m, next: tunggu}
+  - {id: tunggu, type: pause, actor: AGD, kegiatan: Menunggu tanda tangan Sekda, waiting_on: Sekda, next: kirim}
+  - {id: kirim, actor: AGD, kegiatan: Mengirim, waktu: {biasa: 1d, segera: 4h, sangat_segera: 1h}, next: selesai}
+  - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
+"""
+
+
+def wit(*args: int) -> datetime.datetime:
+    return datetime.datetime(*args, tzinfo=WIT)
+
+
+@pytest.fixture
+def version(db, tmp_path) -> SopVersion:
+    (tmp_path / "BU-TS-07.yaml").write_text(SOP, encoding="utf-8")
+    result = sop_library_load(directory=tmp_path)
+    assert not result.failed, [str(p) for f in result.failed for p in f.problems]
+    return result.registered[0]
+
+
+def start(org, version, derajat: str = "biasa") -> Case:
+    return case_start(
+        sop_version=version, acting_user=org["agendaris1"],
+        data={"subject": "Surat edaran", "requester_name": "Sekretariat DPRD", "derajat": derajat,
+              "tingkat_keamanan": "B"},
+    )
+
+
+def complete(case: Case, org) -> None:
+    task_complete(task_id=open_tasks(case)[0].pk, acting_user=org["agendaris1"], data={})
+
+
+def step_clock(case: Case, step: str) -> SlaClock:
+    return next(c for c in case.clocks.filter(kind="step") if c.task.flow_task.name == step)
+
+
+def test_step_clock_is_due_after_its_budget_of_office_time_and_warns_at_the_sop_percentage(org, version):
+    with time_machine.travel(wit(2026, 11, 23, 10, 0), tick=False):
+        case = start(org, version)
+    clock = step_clock(case, "telaah")
+    assert (clock.budget, clock.state, clock.warn_percent) == ("30m", "running", 80)
+    assert clock.due_at == wit(2026, 11, 23, 10, 30)
+    assert clock.warn_at == wit(2026, 11, 23, 10, 24)
+    assert sla.clock_status(clock, now=wit(2026, 11, 23, 10, 10)) == "on_time"
+    assert sla.clock_status(clock, now=wit(2026, 11, 23, 10, 25)) == "warning"
+    assert sla.clock_status(clock, now=wit(2026, 11, 23, 10, 31)) == "overdue"
+
+
+def test_step_clock_started_just_before_the_break_runs_on_after_it(org, version):
+    with time_machine.travel(wit(2026, 11, 23, 11, 50), tick=False):
+        case = start(org, version)
+    assert step_clock(case, "telaah").due_at == wit(2026, 11, 23, 13, 20)  # 10 minutes before, 20 after the break
+
+
+def test_completing_a_step_stops_its_clock_and_says_whether_it_was_met(org, version):
+    with time_machine.travel(wit(2026, 11, 23, 10, 0), tick=False):
+        case = start(org, version)
+    with time_machine.travel(wit(2026, 11, 23, 10, 45), tick=False):
+        complete(case, org)
+    clock = step_clock(case, "telaah")
+    assert (clock.state, clock.stopped_at) == ("stopped", wit(2026, 11, 23, 10, 45))
+    assert sla.clock_status(clock) == "late"
+
+
+@pytest.mark.parametrize(
+    ("derajat", "due"),
+    [("sangat_segera", wit(2026, 11, 30, 15, 0)), ("segera", wit(2026, 12, 1, 15, 0)),
+     ("biasa", wit(2026, 12, 4, 15, 0))],
+)
+def test_case_deadline_follows_the_derajat_in_working_days(org, version, derajat, due):
+    with time_machine.travel(wit(2026, 11, 27, 15, 0), tick=False):  # a Friday afternoon
+        case = start(org, version, derajat)
+    assert case.clocks.get(kind="case").due_at == due
+
+
+def test_step_budget_can_depend_on_the_derajat(org, version):
+    with time_machine.travel(wit(2026, 11, 23, 8, 0), tick=False):
+        case = start(org, version, "segera")
+        complete(case, org)  # telaah, at 08:00
+        complete(case, org)  # the pause is over at once
+    assert step_clock(case, "kirim").due_at == wit(2026, 11, 23, 12, 0)  # 4 office hours
+
+
+def test_a_pause_stops_the_case_clock_and_pushes_its_deadline_by_the_office_time_it_took(org, version):
+    with time_machine.travel(wit(2026, 11, 27, 14, 0), tick=False):  # Friday
+        case = start(org, version, "segera")
+    case_clock = case.clocks.get(kind="case")
+    due_before = case_clock.due_at
+    assert due_before == wit(2026, 12, 1, 14, 0)
+
+    with time_machine.travel(wit(2026, 11, 27, 15, 0), tick=False):
+        complete(case, org)  # into the pause: waiting for the Sekda's signature
+    case.refresh_from_db()
+    case_clock.refresh_from_db()
+    assert case.status == Case.Status.ON_HOLD
+    assert (case_clock.state, case_clock.due_at) == ("paused", None)
+    assert sla.clock_status(case_clock) == "paused"
+
+    with time_machine.travel(wit(2026, 11, 30, 9, 0), tick=False):  # Monday
+        complete(case, org)  # the signature came back
+    case.refresh_from_db()
+    case_clock.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+    # Paused Fri 15:00–16:30 and Mon 07:30–09:00: three office hours later than Tue 14:00, i.e. Tue 14:00–16:00
+    # and Wed 07:30–08:30.
+    assert case_clock.due_at == wit(2026, 12, 2, 8, 30)
+    assert case_clock.due_at > due_before
+    assert len(case_clock.ledger) == 2
+
+
+def test_finishing_or_cancelling_a_case_stops_every_clock(org, version):
+    with time_machine.travel(wit(2026, 11, 23, 10, 0), tick=False):
+        finished = start(org, version)
+        cancelled = start(org, version)
+        for _ in range(3):
+            complete(finished, org)
+        case_cancel(case_id=cancelled.pk, acting_user=org["kasubbag.surat"], reason="Surat ditarik pengirim")
+    for case in (finished, cancelled):
+        assert set(case.clocks.values_list("state", flat=True)) == {"stopped"}
