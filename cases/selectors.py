@@ -12,7 +12,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflows.durations import time_standard_range
-from workflows.models import SopVersion, TaskOffer
+from workflows.models import SlaClock, SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
 from .access import is_auditor, may_start_sop, supervising, visible_cases
@@ -24,7 +24,7 @@ OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 def _with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
     return tasks.filter(flow_task_type="HUMAN").select_related(
-        "process__case__unit", "process__case__sop_version"
+        "process__case__unit", "process__case__sop_version", "clock"
     ).order_by("created")
 
 
@@ -80,6 +80,7 @@ class CaseView:
     timeline: list[TimelineRow]
     children: list[Case]
     parent_visible: bool
+    case_clock: SlaClock | None
     tasks: list[Task]
     steps: dict[str, dict[str, Any]]
     can_supervise: bool
@@ -135,7 +136,9 @@ def _decision_label(step: dict[str, Any] | None, key: str) -> str:
 def case_view(*, case: Case, user: User) -> CaseView:
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("case_seq"))
     tasks = list(
-        Task.objects.filter(process_id=case.process_id, flow_task_type="HUMAN").select_related("owner").order_by("pk")
+        Task.objects.filter(process_id=case.process_id, flow_task_type="HUMAN")
+        .select_related("owner", "clock")
+        .order_by("pk")
     )
     steps = {s["id"]: s for s in case.sop_version.definition["steps"]}
     timeline = [
@@ -154,6 +157,7 @@ def case_view(*, case: Case, user: User) -> CaseView:
         data=case_data_rows(case),
         timeline=timeline,
         children=list(case.children.select_related("sop_version").order_by("pk")),
+        case_clock=case.clocks.filter(kind=SlaClock.Kind.CASE).first(),
         parent_visible=case.parent_id is not None and visible_cases(user).filter(pk=case.parent_id).exists(),
         tasks=tasks,
         steps=steps,

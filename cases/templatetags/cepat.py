@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
 
 from workflows.durations import describe_waktu
+from workflows.sla import clock_status
 
 register = template.Library()
 
@@ -56,3 +57,24 @@ def role_name(roles: dict[str, Any], code: str) -> str:
     """An SOP role's name from its code (the pelaksana as the SOP names it)."""
     role = roles.get(code)
     return role["name"] if role else code
+
+
+SLA_LABELS = {
+    "on_time": _("on time"),
+    "warning": _("due soon"),
+    "overdue": _("overdue"),
+    "paused": _("paused"),
+    "met": _("met"),
+    "late": _("late"),
+}
+
+
+@register.filter
+def sla_status(clock: Any) -> str:
+    """on_time, warning, overdue, paused, met or late (a CSS class as well)."""
+    return clock_status(clock) if clock else ""
+
+
+@register.filter
+def sla_label(status: str) -> str:
+    return str(SLA_LABELS.get(status, status))

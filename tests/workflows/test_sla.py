@@ -155,3 +155,24 @@ def test_finishing_or_cancelling_a_case_stops_every_clock(org, version):
         case_cancel(case_id=cancelled.pk, acting_user=org["kasubbag.surat"], reason="Surat ditarik pengirim")
     for case in (finished, cancelled):
         assert set(case.clocks.values_list("state", flat=True)) == {"stopped"}
+
+
+def test_queue_and_case_page_show_each_steps_due_moment_and_state_in_the_units_time(client, org, version):
+    from django.urls import reverse
+
+    from cases.demo import DEMO_PASSWORD
+
+    with time_machine.travel(wit(2026, 11, 23, 10, 0), tick=False):
+        case = start(org, version)
+    org["agendaris1"].language = "en"
+    org["agendaris1"].save(update_fields=["language"])
+    client.login(username="agendaris1", password=DEMO_PASSWORD)
+
+    with time_machine.travel(wit(2026, 11, 23, 10, 26), tick=True):
+        queue = client.get(reverse("cases:queue")).content.decode()
+        page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+
+    assert 'class="sla warning"' in queue and "due soon" in queue
+    assert "10:30 a.m. WIT" in queue  # the due moment, in the unit's zone
+    assert 'class="sla warning"' in page
+    assert "Case deadline" in page and 'class="sla on_time"' in page
