@@ -21,4 +21,5 @@ urlpatterns = [
     path("langkah/<int:pk>/alihkan/", views.task_reassign, name="task_reassign"),
     path("lampiran/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("bahasa/", views.language_set, name="language_set"),
+    path("notifikasi/", views.notification_list, name="notifications"),
 ]

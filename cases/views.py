@@ -23,6 +23,7 @@ from . import services
 from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
 from .errors import ApplicationError
 from .models import Attachment, Case, User
+from .notifications import notifications_mark_read
 from .selectors import case_view, inbox_tasks, queue_tasks, sop_catalogue
 
 
@@ -54,6 +55,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = visible_cases(request.user).select_related("unit", "sop_version").order_by("-created_at")
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     return render(request, "cases/case_list.html", {"page": page})
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("cases:notifications")
+    page = Paginator(request.user.notifications.select_related("case"), 25).get_page(request.GET.get("page"))
+    return render(request, "cases/notifications.html", {"page": page})
 
 
 @login_required

@@ -5,6 +5,7 @@ import zoneinfo
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
@@ -20,7 +21,7 @@ def in_zone(value: datetime.datetime | None, zone: str) -> str:
     """Format an aware datetime in the given zone, with the zone's abbreviation (e.g. WIT)."""
     if value is None:
         return ""
-    local = value.astimezone(zoneinfo.ZoneInfo(zone))
+    local = value.astimezone(zoneinfo.ZoneInfo(zone or settings.TIME_ZONE))
     return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 

@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.context_processors.notifications",
             ],
         },
     },
@@ -100,6 +101,8 @@ MEDIA_URL = "media/"
 
 # The SOP library loaded at start-up and by `manage.py sop load`.
 SOP_DEFINITIONS_DIR = Path(env("SOP_DEFINITIONS_DIR", str(BASE_DIR / "sop_definitions")))
+
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CEPAT Biro Umum <cepat@localhost>")
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_TASK_ALWAYS_EAGER = False
