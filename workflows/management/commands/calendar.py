@@ -80,7 +80,9 @@ class Command(BaseCommand):
             "restored": len(result.restored),
             "retired": len(result.retired),
         }
-        self.stdout.write(summary + (f" ({_('dry run: nothing written')})" if dry_run else ""))
+        if dry_run:
+            summary += " (" + _("dry run: nothing written") + ")"
+        self.stdout.write(summary)
 
     def _due(self, code: str, start_text: str, budget: str) -> None:
         unit = Unit.objects.filter(code=code).first()
