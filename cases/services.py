@@ -431,6 +431,25 @@ def task_complete(
     return case
 
 
+def _require_in_subtree(user: User, *, unit_id: int) -> None:
+    subtree = unit_subtree_ids([unit_id])
+    if not any(a.unit_id in subtree for a in acting_positions(user)):
+        raise errors.ApplicationError(errors.REASSIGN_TARGET_OUTSIDE, params={"user": user})
+
+
+def _give_task(task: Task, to_user: User | None) -> None:
+    """Put an open step in `to_user`'s inbox, or back in the unit queue (None)."""
+    with task.flow_task.flow_class.lock(task.process_id):
+        activation = task.flow_task.activation_class(task)
+        if to_user is None:
+            if task.owner_id is not None:
+                activation.unassign()
+        elif task.owner_id is None:
+            activation.assign(to_user)
+        elif task.owner_id != to_user.pk:
+            activation.reassign(to_user)
+
+
 @transaction.atomic
 def task_reassign(*, task_id: int, acting_user: User, to_user: User | None, note: str) -> Task:
     """A supervisor gives an open step to a person in their subtree, or (to_user=None) back to the queue."""
@@ -443,19 +462,9 @@ def task_reassign(*, task_id: int, acting_user: User, to_user: User | None, note
     if not note.strip():
         raise errors.ApplicationError(errors.REASON_REQUIRED)
     if to_user is not None:
-        subtree = unit_subtree_ids([supervisor.unit_id])
-        if not any(a.unit_id in subtree for a in acting_positions(to_user)):
-            raise errors.ApplicationError(errors.REASSIGN_TARGET_OUTSIDE, params={"user": to_user})
+        _require_in_subtree(to_user, unit_id=supervisor.unit_id)
     before = {"owner": task.owner_id}
-    with task.flow_task.flow_class.lock(task.process_id):
-        activation = task.flow_task.activation_class(task)
-        if to_user is None:
-            if task.owner_id is not None:
-                activation.unassign()
-        elif task.owner_id is None:
-            activation.assign(to_user)
-        else:
-            activation.reassign(to_user)
+    _give_task(task, to_user)
     audit_append(
         action="step_reassigned", actor=acting_user, case=case, on_behalf_of_id=supervisor.on_behalf_of_id,
         step=task.flow_task.name, before=before, after={"owner": to_user.pk if to_user else None}, note=note,
