@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils.translation import gettext
 from viewflow.workflow import fields
 from viewflow.workflow.fields import get_flow_ref, get_task_ref
 from viewflow.workflow.models import Task
@@ -221,7 +222,7 @@ def test_run_moves_every_open_case_in_batches_and_leaves_finished_ones_alone(cas
 
     out, err = migrate("--map", RENAME, "--batch-size", "2")
 
-    assert f"{len(OPEN_AT)} case(s) moved to revision 1" in out
+    assert gettext("%(moved)d case(s) moved to revision %(revision)d") % {"moved": len(OPEN_AT), "revision": 1} in out
     assert [f"{n}/{len(OPEN_AT)}" in err for n in range(1, len(OPEN_AT) + 1)] == [True] * len(OPEN_AT)
     new_flow = flow_class_for(rev1)
     for name, step in OPEN_AT.items():
@@ -285,7 +286,7 @@ def test_second_run_finds_nothing_left_to_move(cases, rev1):
 
     out, _ = migrate("--map", RENAME)
 
-    assert "0 case(s) moved" in out
+    assert gettext("%(moved)d case(s) moved to revision %(revision)d") % {"moved": 0, "revision": 1} in out
     assert AuditEvent.objects.filter(action="case_migrated").count() == len(OPEN_AT)
 
 
