@@ -22,6 +22,11 @@ STEP_FORM_INVALID = _("The step cannot be completed: check the highlighted field
 UNKNOWN_LANGUAGE = _("Unknown language “%(language)s”.")
 SUBCASE_SOP_MISSING = _("The sub-case cannot be opened: SOP %(sop)s is not loaded.")
 SUBCASE_INTAKE_INVALID = _("The sub-case of %(sop)s cannot be opened: its intake is incomplete.")
+ESCALATION_DECIDED = _("This escalation has already been decided.")
+ESCALATION_NOT_YOURS = _("This escalation is for another position.")
+UNKNOWN_DECISION = _("Choose reassign, extend, take over or return.")
+NEW_DUE_REQUIRED = _("Give the new due moment, later than the current one.")
+STEP_ALREADY_DONE = _("The step is no longer open: only extending the case deadline is possible.")
 INTAKE_FORM_INVALID = _("The case cannot be started: check the highlighted fields.")
 
 

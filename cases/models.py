@@ -325,6 +325,9 @@ class AuditEvent(models.Model):
         SCHEDULE_VARIANT_DELETED = "schedule_variant_deleted", _("schedule variant deleted")
         UNIT_SCHEDULE_SET = "unit_schedule_set", _("unit work schedule set")
         UNIT_SCHEDULE_CLEARED = "unit_schedule_cleared", _("unit work schedule cleared")
+        SLA_WARNING = "sla_warning", _("early warning")
+        SLA_ESCALATED = "sla_escalated", _("escalated to a supervisor")
+        ESCALATION_DECIDED = "escalation_decided", _("escalation decided")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -6,13 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from workflows.durations import time_standard_range
-from workflows.models import SlaClock, SopVersion, TaskOffer
+from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
 
 from .access import is_auditor, may_start_sop, supervising, visible_cases
@@ -165,4 +165,15 @@ def case_view(*, case: Case, user: User) -> CaseView:
         can_cancel=case.is_open and (supervisor or is_requester),
         can_close=supervisor and case.status == Case.Status.RESOLVED,
         read_only=auditor and not supervisor,
+    )
+
+
+def open_escalations(*, user: User) -> QuerySet[Escalation]:
+    """Escalations waiting for a decision from a position the user acts in (own, Plt/Plh, or as a substitute)."""
+    positions = [a.position_id for a in acting_positions(user)]
+    still_late = Q(task__status__in=OPEN) | Q(task__isnull=True, case__status__in=Case.OPEN_STATUSES)
+    return (
+        Escalation.objects.filter(still_late, state=Escalation.State.OPEN, position_id__in=positions)
+        .select_related("case__unit", "case__sop_version", "task__owner", "rung__clock", "position")
+        .order_by("created_at")
     )

@@ -6,6 +6,7 @@ appends exactly one audit event. Bad input raises ApplicationError before anythi
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
@@ -20,7 +23,7 @@ from workflows import sla
 from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
-from workflows.models import SlaClock, SopVersion
+from workflows.models import Escalation, SlaClock, SopVersion
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
 
@@ -28,6 +31,7 @@ from . import errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
 from .models import Attachment, Case, Comment, Position, User
+from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -526,4 +530,92 @@ def case_close(*, case_id: int, acting_user: User, note: str = "") -> Case:
         before={"status": Case.Status.RESOLVED}, after={"status": case.status}, note=note,
     )
     return case
+
+
+
+ESCALATION_DECISIONS = {
+    "reassign": _lazy("reassigned"),
+    "extend": _lazy("deadline extended"),
+    "take_over": _lazy("taken over by the supervisor"),
+    "return": _lazy("returned with instructions"),
+}
+
+
+@transaction.atomic
+def escalation_decide(
+    *,
+    escalation_id: int,
+    acting_user: User,
+    decision: str,
+    reason: str,
+    to_user: User | None = None,
+    new_due: datetime.datetime | None = None,
+) -> Escalation:
+    """The supervisor asked by an escalation decides what happens next, with a reason that is kept:
+
+    - reassign: the step goes to `to_user` (someone in the supervisor's subtree) or back to the unit queue;
+    - extend: the clock gets a new due moment (`new_due`, later than the current one);
+    - take_over: the supervisor takes the step into their own inbox;
+    - return: the step stays where it is and its holder gets the supervisor's instructions (the reason).
+    """
+    case_id = Escalation.objects.values_list("case_id", flat=True).get(pk=escalation_id)
+    case = _lock_case(case_id)
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",)).select_related("rung__clock", "task").get(pk=escalation_id)
+    )
+    if escalation.state != Escalation.State.OPEN:
+        raise errors.ApplicationError(errors.ESCALATION_DECIDED)
+    acting = next((a for a in acting_positions(acting_user) if a.position_id == escalation.position_id), None)
+    if acting is None:
+        raise errors.PermissionDenied(errors.ESCALATION_NOT_YOURS)
+    if decision not in ESCALATION_DECISIONS:
+        raise errors.ApplicationError(errors.UNKNOWN_DECISION)
+    reason = reason.strip()
+    if not reason:
+        raise errors.ApplicationError(errors.REASON_REQUIRED)
+    clock = escalation.rung.clock
+    task = Task.objects.select_related("owner").get(pk=escalation.task_id) if escalation.task_id else None
+    if decision != "extend" and (task is None or task.status not in OPEN_TASK_STATUSES):
+        raise errors.ApplicationError(errors.STEP_ALREADY_DONE)
+    if decision == "extend" and clock.state != SlaClock.State.RUNNING:
+        raise errors.ApplicationError(errors.NEW_DUE_REQUIRED)
+    before = {"owner": task.owner_id if task else None, "due": clock.due_at.isoformat() if clock.due_at else None}
+    holder = task.owner if task else None
+    if decision == "reassign":
+        if to_user is not None:
+            _require_in_subtree(to_user, unit_id=Position.objects.values_list("unit_id", flat=True).get(
+                pk=escalation.position_id))
+        _give_task(task, to_user)
+    elif decision == "take_over":
+        _give_task(task, acting_user)
+    elif decision == "extend":
+        if new_due is None or (clock.due_at is not None and new_due <= clock.due_at) or new_due <= timezone.now():
+            raise errors.ApplicationError(errors.NEW_DUE_REQUIRED)
+        sla.clock_extend(clock, due=new_due, calendar=_calendar(case))
+    escalation.state = Escalation.State.DECIDED
+    escalation.decision = decision
+    escalation.decided_by = acting_user
+    escalation.on_behalf_of_id = acting.on_behalf_of_id
+    escalation.reason = reason
+    escalation.new_due_at = new_due if decision == "extend" else None
+    escalation.decided_at = timezone.now()
+    escalation.save()
+    if task is not None:
+        task.refresh_from_db(fields=["owner"])
+    after = {"decision": decision, "owner": task.owner_id if task else None,
+             "due": clock.due_at.isoformat() if clock.due_at else None}
+    audit_append(
+        action="escalation_decided", actor=acting_user, case=case, on_behalf_of_id=acting.on_behalf_of_id,
+        step=task.flow_task.name if task else "", before=before, after=after, note=reason,
+    )
+    told = {u for u in (holder, task.owner if task else None) if u is not None and u.pk != acting_user.pk}
+    notify(
+        recipients=told, case=case, kind="escalation_decided",
+        write=lambda: (
+            _g("Decision on %(case)s: %(decision)s")
+            % {"case": case.reference, "decision": str(ESCALATION_DECISIONS[decision])},
+            reason,
+        ),
+    )
+    return escalation
 

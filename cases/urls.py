@@ -22,4 +22,6 @@ urlpatterns = [
     path("lampiran/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("bahasa/", views.language_set, name="language_set"),
     path("notifikasi/", views.notification_list, name="notifications"),
+    path("eskalasi/", views.escalation_list, name="escalations"),
+    path("eskalasi/<int:pk>/putuskan/", views.escalation_decide, name="escalation_decide"),
 ]

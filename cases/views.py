@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -17,14 +19,15 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from workflows.forms import intake_form_class, step_form_class
-from workflows.models import SopVersion
+from workflows.models import Escalation, SopVersion
 
 from . import services
 from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
 from .errors import ApplicationError
 from .models import Attachment, Case, User
 from .notifications import notifications_mark_read
-from .selectors import case_view, inbox_tasks, queue_tasks, sop_catalogue
+from .selectors import case_view, inbox_tasks, open_escalations, queue_tasks, sop_catalogue
+from .services import ESCALATION_DECISIONS
 
 
 def _case_or_404(request: HttpRequest, pk: int) -> Case:
@@ -55,6 +58,41 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = visible_cases(request.user).select_related("unit", "sop_version").order_by("-created_at")
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     return render(request, "cases/case_list.html", {"page": page})
+
+
+@login_required
+def escalation_list(request: HttpRequest) -> HttpResponse:
+    escalations = open_escalations(user=request.user)
+    return render(request, "cases/escalations.html", {"escalations": escalations, "decisions": ESCALATION_DECISIONS})
+
+
+@login_required
+@require_POST
+def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = get_object_or_404(Escalation.objects.select_related("case__unit"), pk=pk)
+    username = request.POST.get("to_user", "").strip()
+    to_user = User.objects.filter(username=username).first() if username else None
+    new_due = None
+    if request.POST.get("new_due"):
+        try:
+            naive = datetime.datetime.fromisoformat(request.POST["new_due"])
+        except ValueError:
+            messages.error(request, _("The new due moment is not a valid date and time."))
+            return redirect("cases:escalations")
+        new_due = naive.replace(tzinfo=zoneinfo.ZoneInfo(escalation.case.unit.time_zone))
+    if username and to_user is None:
+        messages.error(request, _("There is no user “%(username)s”.") % {"username": username})
+        return redirect("cases:escalations")
+    try:
+        services.escalation_decide(
+            escalation_id=escalation.pk, acting_user=request.user, decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""), to_user=to_user, new_due=new_due,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded for %(case)s.") % {"case": escalation.case.reference})
+    return redirect("cases:escalations")
 
 
 @login_required

@@ -1,5 +1,6 @@
 """The SOP library as loaded, and where each open human step is offered."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -252,6 +253,12 @@ class SlaClock(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
     warn_at = models.DateTimeField(_("early warning"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    # A supervisor's extension: when set, it is the due moment (see `workflows.sla.schedule`).
+    due_override = models.DateTimeField(_("extended due moment"), null=True, blank=True)
+    # The escalation ladder: the next rung to fire (0 = early warning, 1 = overdue, 2 = next level up, …) and when;
+    # empty while paused or stopped and after the last rung. Kept by `workflows.sla.schedule`, advanced by the sweep.
+    next_rung = models.PositiveSmallIntegerField(_("next escalation rung"), default=0)
+    next_rung_at = models.DateTimeField(_("next escalation rung due"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("SLA clock")
@@ -265,7 +272,78 @@ class SlaClock(models.Model):
                 name="step_clock_has_task",
             ),
         ]
-        indexes = [models.Index(fields=["state", "due_at"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["state", "next_rung_at"], name="sla_clock_due_rung"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} clock {self.budget} of case {self.case_id}"
+
+
+# Escalation ladder (workflows/escalation.py fires the rungs; cases/services.py records the supervisors' decisions) --
+
+
+class ClockRung(models.Model):
+    """One rung of a clock's escalation ladder that has fired: the durable, exactly-once claim.
+
+    Rung 0 is the early warning, rung 1 the first escalation level (by default: overdue, to the atasan langsung),
+    rung 2 the next one (by default: the atasan berikutnya), and so on along the SOP's `escalation.levels`.
+    """
+
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name="rungs")
+    rung = models.PositiveSmallIntegerField(_("rung"))
+    fired_at = models.DateTimeField(_("fired"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("escalation rung")
+        verbose_name_plural = _("escalation rungs")
+        ordering = ["clock", "rung"]
+        constraints = [models.UniqueConstraint(fields=["clock", "rung"], name="one_firing_per_clock_rung")]
+
+    def __str__(self) -> str:
+        return f"rung {self.rung} of clock {self.clock_id}"
+
+
+class Escalation(models.Model):
+    """An overdue step (or case) put to a supervisor position to decide: an item of its escalation inbox."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        DECIDED = "decided", _("decided")
+
+    class Decision(models.TextChoices):
+        REASSIGN = "reassign", _("reassign")
+        EXTEND = "extend", _("extend the deadline")
+        TAKE_OVER = "take_over", _("take over")
+        RETURN = "return", _("return with instructions")
+
+    rung = models.OneToOneField(ClockRung, on_delete=models.CASCADE, related_name="escalation")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="escalations")
+    task = models.ForeignKey(
+        "viewflow.Task", null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
+    )
+    position = models.ForeignKey(
+        "cases.Position", verbose_name=_("asked to decide"), on_delete=models.PROTECT, related_name="escalations"
+    )
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    new_due_at = models.DateTimeField(_("new due moment"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["position", "state"])]
+
+    def __str__(self) -> str:
+        return f"escalation of case {self.case_id} to position {self.position_id} ({self.state})"

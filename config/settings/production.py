@@ -16,3 +16,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+
+# The dispatcher (due workflow timers and SLA escalation rungs) every minute, on the Redis broker of base.py. A round
+# not started within its minute is dropped: the next one does its work.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-timers": {
+        "task": "workflows.tasks.dispatch_timers",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
