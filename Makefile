@@ -9,9 +9,10 @@ PG_PORT ?= 5432
 DB_NAME ?= cepat
 DB_USER ?= cepat
 export DATABASE_URL_TEST := postgres://$(DB_USER)@$(PG_HOST):$(PG_PORT)/$(DB_NAME)
-APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gettext postgresql-client
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gettext postgresql-client \
+	redis-server redis-tools
 
-.PHONY: help setup system-packages venv messages postgres run test lint fmt
+.PHONY: help setup system-packages venv messages postgres redis run test lint fmt
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -45,6 +46,14 @@ postgres:  ## Start PostgreSQL if it is not running and create the role the test
 	@psql -h $(PG_HOST) -p $(PG_PORT) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 || \
 		psql -q -h $(PG_HOST) -p $(PG_PORT) -U postgres -c "CREATE DATABASE $(DB_NAME) OWNER $(DB_USER)"
 
+redis:  ## Start a local Redis (the Celery broker) if none answers on 127.0.0.1:6379
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+		echo "Starting Redis"; \
+		mkdir -p /var/lib/redis /var/log/redis; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/cepat.log; \
+		for i in $$(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done; }
+
 run: setup  ## Migrate, load the SOP library and demo data, serve on 127.0.0.1:8000 with the timer dispatcher
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py sop load
@@ -54,7 +63,7 @@ run: setup  ## Migrate, load the SOP library and demo data, serve on 127.0.0.1:8
 		dispatcher=$$!; trap "kill $$dispatcher" EXIT INT TERM; \
 		DJANGO_SETTINGS_MODULE=config.settings.dev $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: setup postgres  ## The whole suite on PostgreSQL
+test: setup postgres redis  ## The whole suite on PostgreSQL
 	DATABASE_URL=$(DATABASE_URL_TEST) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:  ## ruff
