@@ -368,17 +368,19 @@ def subcase_problems(files: list[SopFile], *, reference: list[SopFile]) -> None:
             required += [a["name"] for a in intake.get("attachments", []) if a.get("required")]
             parent_fields = data_fields(sop.definition)
 
-            def report(message: Any) -> None:
-                sop.problems.append(SopProblem(str(sop.path), lines.line(where), _dotted(where), str(message)))  # noqa: B023
-
-            for name in required:
-                if name not in given:
-                    report(MSG_SUBCASE_MISSING_INTAKE % {"sop": block["sop"], "field": name})
-                elif name in carry and not _always_filled(parent_fields.get(name, {})):
-                    report(MSG_CARRY_OPTIONAL % {"sop": block["sop"], "field": name})
-            for name in carry:
-                if name not in taken and name not in CASE_COLUMNS:
-                    report(MSG_CARRY_NOT_TAKEN % {"sop": block["sop"], "field": name})
+            messages = [
+                MSG_SUBCASE_MISSING_INTAKE % {"sop": block["sop"], "field": name}
+                for name in required if name not in given
+            ]
+            messages += [
+                MSG_CARRY_OPTIONAL % {"sop": block["sop"], "field": name}
+                for name in required if name in carry and not _always_filled(parent_fields.get(name, {}))
+            ]
+            messages += [
+                MSG_CARRY_NOT_TAKEN % {"sop": block["sop"], "field": name}
+                for name in carry if name not in taken and name not in CASE_COLUMNS
+            ]
+            sop.problems += [SopProblem(str(sop.path), lines.line(where), _dotted(where), str(m)) for m in messages]
         if sop.problems:
             sop.definition = None
 
