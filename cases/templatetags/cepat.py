@@ -6,8 +6,9 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from viewflow.workflow.status import STATUS
 
 from workflows.durations import describe_waktu
@@ -79,3 +80,10 @@ def sla_status(clock: Any) -> str:
 @register.filter
 def sla_label(status: str) -> str:
     return str(SLA_LABELS.get(status, status))
+
+
+@register.filter
+def days_waiting(since: datetime.datetime) -> str:
+    """Calendar days since a moment, as supervisors read the age of a paused step ("waiting 3 days")."""
+    days = (timezone.now() - since).days
+    return ngettext("waiting %(n)d day", "waiting %(n)d days", days) % {"n": days}

@@ -176,3 +176,21 @@ def test_queue_and_case_page_show_each_steps_due_moment_and_state_in_the_units_t
     assert "10:30 a.m. WIT" in queue  # the due moment, in the unit's zone
     assert 'class="sla warning"' in page
     assert "Case deadline" in page and 'class="sla on_time"' in page
+
+
+def test_a_paused_step_shows_how_many_calendar_days_it_has_waited(client, org, version):
+    from django.urls import reverse
+
+    from cases.demo import DEMO_PASSWORD
+
+    with time_machine.travel(wit(2026, 11, 27, 14, 0), tick=False):
+        case = start(org, version)
+    with time_machine.travel(wit(2026, 11, 27, 15, 0), tick=False):
+        complete(case, org)  # waiting for the Sekda from Friday
+    org["agendaris1"].language = "en"
+    org["agendaris1"].save(update_fields=["language"])
+    client.login(username="agendaris1", password=DEMO_PASSWORD)
+    with time_machine.travel(wit(2026, 11, 30, 16, 0), tick=True):
+        page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert "waiting 3 days" in page
+    assert 'class="sla paused"' in page  # the case deadline is paused as well
