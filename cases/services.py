@@ -124,6 +124,18 @@ def _start_step_clocks(*, case: Case, tasks: list[Task]) -> None:
                             calendar=_calendar(case))
 
 
+def _deadline_from_field(case: Case, values: dict[str, Any]) -> None:
+    """Where the SOP's case deadline follows a date field (a disposition's batas waktu), a step that sets it moves
+    the case clock to the close of office on that date."""
+    policy = case.sop_version.definition.get("case_deadline")
+    if not isinstance(policy, dict) or not values.get(policy["field"]):
+        return
+    clock = case.clocks.filter(kind=SlaClock.Kind.CASE, state=SlaClock.State.RUNNING).first()
+    if clock is not None:
+        day = datetime.date.fromisoformat(values[policy["field"]])
+        sla.clock_set_due(clock, due=sla.close_of_office(_calendar(case), day), calendar=_calendar(case))
+
+
 def _calendar(case: Case) -> WorkingCalendar:
     """The case unit's calendar, loaded once per service call."""
     if not hasattr(case, "_calendar"):
@@ -286,7 +298,7 @@ def _open_case(
     case.open()
     case.save(update_fields=["reference", "process", "status"])
     opened = _after_flow_moved(case=case, after_task_id=0, acting_user=acting_user)
-    if definition.get("case_deadline") == "derajat":
+    if definition.get("case_deadline"):
         sla.clock_start(case=case, budget=sla.DERAJAT_DEADLINES[case.derajat], at=case.created_at,
                         warn=sla.warn_percent(definition), calendar=_calendar(case))
     end, open_steps = _sync_lifecycle(case)
@@ -396,6 +408,7 @@ def task_complete(
     changed = _apply_values(case, values)
     # Routing of the next steps reads case.data (e.g. the position a disposition goes to): save it first.
     case.save(update_fields=changed)
+    _deadline_from_field(case, values)
     attachment_hashes = _store_attachments(case=case, step=step["id"], files=form.files_by_kind(), user=acting_user)
 
     step_clock = SlaClock.objects.filter(task=task).first()
@@ -591,7 +604,7 @@ def escalation_decide(
     elif decision == "extend":
         if new_due is None or (clock.due_at is not None and new_due <= clock.due_at) or new_due <= timezone.now():
             raise errors.ApplicationError(errors.NEW_DUE_REQUIRED)
-        sla.clock_extend(clock, due=new_due, calendar=_calendar(case))
+        sla.clock_set_due(clock, due=new_due, calendar=_calendar(case))
     escalation.state = Escalation.State.DECIDED
     escalation.decision = decision
     escalation.decided_by = acting_user

@@ -4,6 +4,9 @@
   (per derajat where the SOP says so). A case clock runs for the whole case when the SOP sets `case_deadline:
   derajat`: sangat segera 1, segera 2 and biasa 5 working days (the 24 jam / 2×24 jam / 5 hari kerja of the tata
   naskah dinas, counted in working time like every budget here).
+- `case_deadline: {field: batas_waktu}` starts the same derajat deadline, and the date a step writes into that field
+  (the batas waktu of a disposition) then replaces it: the case is due at the close of office on that date (or on the
+  last working day before it).
 - Pausing (the case waits on an outsider in a pause step) closes the running interval; resuming opens a new one.
 - Due moment: the calendar's due moment of the budget from the first start, pushed later by the office time spent
   paused between running intervals. So a pause never shortens a deadline, and a minutes budget comes out the same as
@@ -206,11 +209,21 @@ def clock_resume(clock: SlaClock, *, at: datetime.datetime, calendar: WorkingCal
     clock.save(update_fields=["ledger", "state", "due_override", *SCHEDULE_FIELDS])
 
 
-def clock_extend(clock: SlaClock, *, due: datetime.datetime, calendar: WorkingCalendar | None = None) -> None:
-    """A supervisor's extension: `due` becomes the due moment of a running clock; its warning and the rungs still to
-    fire are counted against it (rungs already fired do not fire again). Lock the clock row (or its case) first."""
+def close_of_office(calendar: WorkingCalendar, day: datetime.date) -> datetime.datetime:
+    """The end of office hours on `day`, or on the last working day before it."""
+    for back in range(0, 60):
+        intervals = calendar.office_intervals(day - datetime.timedelta(days=back))
+        if intervals:
+            return intervals[-1][1]
+    raise ValueError(f"No working day in the 60 days before {day}.")
+
+
+def clock_set_due(clock: SlaClock, *, due: datetime.datetime, calendar: WorkingCalendar | None = None) -> None:
+    """`due` becomes the due moment of a running clock: a supervisor's extension, or the batas waktu a disposition
+    sets. Its warning and the rungs still to fire are counted against it (rungs already fired do not fire again).
+    Lock the clock row (or its case) first."""
     if clock.state != SlaClock.State.RUNNING:
-        raise ValueError(f"Only a running clock can be extended; this one is {clock.state}.")
+        raise ValueError(f"Only a running clock can get a new due moment; this one is {clock.state}.")
     clock.due_override = due
     schedule(clock, calendar or calendar_for_unit(clock.case.unit))
     clock.save(update_fields=["due_override", *SCHEDULE_FIELDS])

@@ -237,6 +237,16 @@ SOP_SCHEMA: dict[str, Any] = {
         "start": _text,
         "steps": {"type": "array", "items": _step, "minItems": 1},
         "escalation": _escalation,
-        "case_deadline": {"enum": ["derajat"]},
+        "case_deadline": {
+            "oneOf": [
+                {"enum": ["derajat"]},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["field"],
+                    "properties": {"field": {"type": "string", "pattern": STEP_ID_PATTERN}},
+                },
+            ]
+        },
     },
 }

@@ -71,6 +71,7 @@ MSG_SUBCASE_UNKNOWN_SOP = _("sub-case SOP %(sop)s is not in the library")
 MSG_SUBCASE_MISSING_INTAKE = _("sub-case SOP %(sop)s requires intake field '%(field)s', which this step does not carry")
 MSG_CARRY_NOT_TAKEN = _("sub-case SOP %(sop)s has no intake field '%(field)s' to carry it into")
 MSG_CARRY_OPTIONAL = _("sub-case SOP %(sop)s requires '%(field)s', but it is optional here: make it required")
+MSG_DEADLINE_FIELD = _("'%(field)s' is not a date field of the intake or a step")
 MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
 
 _EXPECTED_TYPES = {
@@ -488,6 +489,9 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
         yield from _lint_level(level_where, level, roles, problem)
 
     yield from _lint_subcases(data, problem)
+    deadline = data.get("case_deadline")
+    if isinstance(deadline, dict) and data_fields(data).get(deadline["field"], {}).get("type") != "date":
+        yield problem(["case_deadline", "field"], MSG_DEADLINE_FIELD % {"field": deadline["field"]})
 
     for code, role in roles.items():
         if role.get("resolve") == "field":

@@ -381,7 +381,7 @@ def test_an_extension_becomes_the_due_moment_and_moves_the_rungs_still_to_fire(o
 
     with time_machine.travel(monday(14), tick=False):
         clock.refresh_from_db()
-        sla.clock_extend(clock, due=wit(2026, 11, 25, 12, 0))  # the supervisor gives it until Wednesday noon
+        sla.clock_set_due(clock, due=wit(2026, 11, 25, 12, 0))  # the supervisor gives it until Wednesday noon
     clock.refresh_from_db()
     assert clock.due_at == wit(2026, 11, 25, 12, 0)
     assert clock.warn_at == wit(2026, 11, 24, 15, 45)  # 75% of the 19 office hours to the new due moment
@@ -400,7 +400,7 @@ def test_an_extended_case_clock_is_pushed_by_a_later_pause(org, versions):
     case = start(org, versions["BU-TS-08"], monday(8))
     clock = case_clock(case)
     with time_machine.travel(monday(8, 30), tick=False):
-        sla.clock_extend(clock, due=wit(2026, 12, 1, 8, 0))
+        sla.clock_set_due(clock, due=wit(2026, 12, 1, 8, 0))
     complete(case, org, monday(9), "telaah")  # paused Monday 09:00 …
     complete(case, org, wit(2026, 11, 24, 9, 0), "tunggu")  # … to Tuesday 09:00: 7.5 office hours
     clock.refresh_from_db()

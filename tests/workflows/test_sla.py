@@ -194,3 +194,26 @@ def test_a_paused_step_shows_how_many_calendar_days_it_has_waited(client, org, v
         page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert "waiting 3 days" in page
     assert 'class="sla paused"' in page  # the case deadline is paused as well
+
+
+def test_a_dispositions_batas_waktu_replaces_the_derajat_deadline_of_the_letter(org, sop_library, pos):
+    from tests.builders import ADM_INTAKE, agenda_data
+
+    with time_machine.travel(wit(2026, 11, 23, 8, 0), tick=False):
+        case = case_start(sop_version=sop_library["BU-ADM-01"], acting_user=org["agendaris1"], data=ADM_INTAKE)
+        assert case.clocks.get(kind="case").due_at == wit(2026, 11, 25, 8, 0)  # segera: 2 working days
+        steps = [("agendaris1", {}), ("agendaris1", {"_keputusan": "ya"}), ("agendaris1", agenda_data()),
+                 ("agendaris1", {"_keputusan": "tidak"}), ("kasubbag.surat", {}), ("kabag.tu", {})]
+        for username, data in steps:
+            task_complete(task_id=open_tasks(case)[0].pk, acting_user=org[username], data=data,
+                          files={"pindaian_surat": pdf()} if "nomor_agenda" in data else None)
+        task_complete(task_id=open_tasks(case)[0].pk, acting_user=org["karo"],
+                      data={"diteruskan_kepada": pos["kabag.rt"], "batas_waktu": "2026-11-27"})
+    # Friday's close of office, as the Kepala Biro wrote on the lembar disposisi.
+    assert case.clocks.get(kind="case").due_at == wit(2026, 11, 27, 16, 30)
+
+
+def pdf():
+    from cases.demo import pdf_stub
+
+    return pdf_stub("surat.pdf")
