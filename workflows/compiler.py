@@ -19,6 +19,7 @@ from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
 
+from .approvals import approval_step
 from .models import SopVersion
 
 COMPILED_MODULE = "workflows.compiled"
@@ -65,18 +66,38 @@ def build_flow_class(version: SopVersion) -> type[flow.Flow]:
         if step.get("type") == "subcase":
             attrs[step_id] = flow.Handle().Annotation(title=step["kegiatan"]).Next(getattr(this, step["next"]))
             continue
-        node = SopStep(step).Annotation(title=step["kegiatan"], description=step.get("output", ""))
-        decision = step.get("decision")
-        if decision:
-            gateway = flow.Switch().Annotation(title=decision["question"])
-            for branch in decision["branches"]:
-                gateway.Case(getattr(this, branch["next"]), _branch_condition(step_id, branch["key"]))
-            attrs[step_id + DECISION_SUFFIX] = gateway
-            node.Next(getattr(this, step_id + DECISION_SUFFIX))
+        if step.get("approval"):
+            approval = approval_step(step, decision_suffix=DECISION_SUFFIX)
+            attrs.update(_human_nodes(step, then=approval["id"]))
+            attrs.update(_human_nodes(approval))
         else:
-            node.Next(getattr(this, step["next"]))
-        attrs[step_id] = node
+            attrs.update(_human_nodes(step))
     return type(version.flow_class_name, (flow.Flow,), attrs)
+
+
+def _human_nodes(step: dict[str, Any], *, then: str = "") -> dict[str, Any]:
+    """A human step and, when it decides, its gateway. `then` is the approval step it must pass first; the step's
+    own decision is taken after the approval, by the gateway the approval's "approve" branch leads to."""
+    step_id = step["id"]
+    node = SopStep(step).Annotation(title=step["kegiatan"], description=step.get("output", ""))
+    nodes: dict[str, Any] = {step_id: node}
+    if "decision" in step:
+        nodes[step_id + DECISION_SUFFIX] = _gateway(step)
+    if then:
+        node.Next(getattr(this, then))
+    elif "decision" in step:
+        node.Next(getattr(this, step_id + DECISION_SUFFIX))
+    else:
+        node.Next(getattr(this, step["next"]))
+    return nodes
+
+
+def _gateway(step: dict[str, Any]) -> flow.Switch:
+    decision = step["decision"]
+    gateway = flow.Switch().Annotation(title=decision["question"])
+    for branch in decision["branches"]:
+        gateway.Case(getattr(this, branch["next"]), _branch_condition(step["id"], branch["key"]))
+    return gateway
 
 
 def flow_class_for(version: SopVersion) -> type[flow.Flow]:

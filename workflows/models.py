@@ -32,7 +32,12 @@ class SopVersion(models.Model):
         return f"{self.code} rev {self.revision} ({self.content_hash[:8]})"
 
     def step(self, step_id: str) -> dict:
-        """The definition of one step (KeyError for an unknown id)."""
+        """The definition of one step (KeyError for an unknown id), including derived approval steps."""
+        from .approvals import APPROVAL_SUFFIX, approval_step
+        from .compiler import DECISION_SUFFIX
+
+        if step_id.endswith(APPROVAL_SUFFIX):
+            return approval_step(self.step(step_id.removesuffix(APPROVAL_SUFFIX)), decision_suffix=DECISION_SUFFIX)
         for step in self.definition["steps"]:
             if step["id"] == step_id:
                 return step

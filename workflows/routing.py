@@ -9,7 +9,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases.models import Case
-from cases.org import positions_with_role, users_acting_in
+from cases.org import positions_with_role, supervisor_position, users_acting_in
 
 from .models import TaskOffer
 
@@ -33,17 +33,35 @@ def step_positions(*, case: Case, role_code: str) -> list[int]:
     return positions
 
 
+def approver_positions(*, case: Case, step_id: str) -> list[int]:
+    """The atasan langsung of the position that just did `step_id` (the service desk's head if none is found)."""
+    done = (
+        Task.objects.filter(process_id=case.process_id, flow_task_type="HUMAN", status="DONE")
+        .order_by("-pk")
+    )
+    for task in done:
+        if task.flow_task.name == step_id:
+            offered = TaskOffer.objects.filter(task=task).select_related("position").order_by("pk").first()
+            supervisor = supervisor_position(offered.position) if offered else None
+            if supervisor is not None:
+                return [supervisor.pk]
+            break
+    return step_positions(case=case, role_code=case.sop_version.definition["owner_role"])
+
+
 def route_tasks(*, case: Case, tasks: Iterable[Task]) -> None:
     """Create the offers of freshly created human tasks; assign directly when exactly one user qualifies."""
     definition = case.sop_version.definition
     offers = []
     for task in tasks:
         step = case.sop_version.step(task.flow_task.name)
-        role_code = step["actor"]
-        if definition["roles"][role_code].get("resolve") == "requester" and case.requester_id:
+        if "approval_of" in step:
+            positions = approver_positions(case=case, step_id=step["approval_of"])
+        elif definition["roles"][step["actor"]].get("resolve") == "requester" and case.requester_id:
             _assign(task, case.requester_id)
             continue
-        positions = step_positions(case=case, role_code=role_code)
+        else:
+            positions = step_positions(case=case, role_code=step["actor"])
         offers.extend(TaskOffer(task=task, position_id=p) for p in positions)
         users = users_acting_in(positions)
         if len(users) == 1:

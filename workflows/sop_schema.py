@@ -148,6 +148,7 @@ _step = {
             },
         },
         "escalation": _escalation,
+        "approval": {"type": "boolean"},
         "subcase": {
             "type": "object",
             "additionalProperties": False,

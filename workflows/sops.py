@@ -72,6 +72,7 @@ MSG_SUBCASE_MISSING_INTAKE = _("sub-case SOP %(sop)s requires intake field '%(fi
 MSG_CARRY_NOT_TAKEN = _("sub-case SOP %(sop)s has no intake field '%(field)s' to carry it into")
 MSG_CARRY_OPTIONAL = _("sub-case SOP %(sop)s requires '%(field)s', but it is optional here: make it required")
 MSG_DEADLINE_FIELD = _("'%(field)s' is not a date field of the intake or a step")
+MSG_APPROVAL_ONLY_TASKS = _("only a task step can need approval")
 MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
 
 _EXPECTED_TYPES = {
@@ -466,6 +467,8 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
                 yield problem(where, MSG_NEXT_AND_DECISION)
             elif not targets and not decision:
                 yield problem(where, MSG_DEAD_END % {"id": step["id"]})
+        if step.get("approval") and kind != "task":
+            yield problem([*where, "approval"], MSG_APPROVAL_ONLY_TASKS)
         if decision is not None:
             keys = [b["key"] for b in decision["branches"]]
             if len(keys) < 2:
