@@ -1,10 +1,20 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
+from .models import Unit
 from .notifications import unread_count
+from .org import acting_positions
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
     """The unread count shown in the header of every page."""
     return {"unread_notifications": unread_count(request.user)}
+
+
+def viewer_time_zone(request: HttpRequest) -> dict[str, Any]:
+    """The zone due moments are shown in: that of the viewer's own unit (WIT for Maluku), else the default."""
+    acting = acting_positions(request.user) if request.user.is_authenticated else []
+    zone = Unit.objects.filter(pk=acting[0].unit_id).values_list("time_zone", flat=True).first() if acting else None
+    return {"viewer_tz": zone or settings.TIME_ZONE}

@@ -66,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.context_processors.notifications",
+                "cases.context_processors.viewer_time_zone",
             ],
         },
     },

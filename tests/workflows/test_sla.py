@@ -217,3 +217,19 @@ def pdf():
     from cases.demo import pdf_stub
 
     return pdf_stub("surat.pdf")
+
+
+def test_due_moments_are_shown_in_the_viewers_own_time_zone(client, org, version):
+    from django.urls import reverse
+
+    from cases.demo import DEMO_PASSWORD
+    from cases.models import Unit
+
+    with time_machine.travel(wit(2026, 11, 23, 10, 0), tick=False):
+        case = start(org, version)
+    Unit.objects.filter(code="inspektorat").update(time_zone="Asia/Jakarta")  # an auditor reading from WIB
+    org["auditor"].language = "en"
+    org["auditor"].save(update_fields=["language"])
+    client.login(username="auditor", password=DEMO_PASSWORD)
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert "8:30 a.m. WIB" in page  # the step due 10:30 WIT
