@@ -1,5 +1,7 @@
 """Admin: the org chart, users and calendar are configured here. Cases change only through the services."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Model
@@ -7,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, Case, Delegation, Position, PositionHolding, Role, Unit, User
+from .services import unit_save
 
 
 class PositionHoldingInline(admin.TabularInline):
@@ -38,6 +41,9 @@ class UnitAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("code", "name")
     inlines = [PositionInline]
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        unit_save(unit=obj, acting_user=request.user)
 
 
 @admin.register(Role)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import django_fsm as fsm
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(zone)s” is not a time zone (e.g. Asia/Jayapura)."), params={"zone": value})
 
 
 class User(AbstractUser):
@@ -41,7 +49,9 @@ class Unit(models.Model):
     parent = models.ForeignKey(
         "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Jayapura")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Jayapura", validators=[validate_time_zone]
+    )
 
     class Meta:
         verbose_name = _("unit")
@@ -328,6 +338,7 @@ class AuditEvent(models.Model):
         SLA_WARNING = "sla_warning", _("early warning")
         SLA_ESCALATED = "sla_escalated", _("escalated to a supervisor")
         ESCALATION_DECIDED = "escalation_decided", _("escalation decided")
+        UNIT_SAVED = "unit_saved", _("unit changed")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -30,11 +30,25 @@ from workflows.sop_schema import CASE_COLUMNS
 from . import errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
-from .models import Attachment, Case, Comment, Position, User
+from .models import Attachment, Case, Comment, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+
+
+@transaction.atomic
+def unit_save(*, unit: Unit, acting_user: User) -> Unit:
+    """Save an org-chart unit from the admin; a change of time zone moves every due moment of its cases, so it is
+    recorded in the audit trail."""
+    before = Unit.objects.filter(pk=unit.pk).values("name", "parent_id", "time_zone").first() if unit.pk else None
+    unit.full_clean()
+    unit.save()
+    after = {"name": unit.name, "parent_id": unit.parent_id, "time_zone": unit.time_zone}
+    if before != after:
+        audit_append(action="unit_saved", actor=acting_user, before={"code": unit.code, **(before or {})},
+                     after={"code": unit.code, **after})
+    return unit
 
 
 def user_set_language(*, user: User, language: str) -> None:
