@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from cases.errors import ApplicationError
 from cases.models import Attachment, AuditEvent, Case, Position, PositionHolding, User
 from cases.services import case_start, task_claim, task_complete
 from workflows.models import SopVersion, TaskOffer
+from workflows.services import sop_library_load
 
 RT_CODE = "BU-RT-01"
 ADM_CODE = "BU-ADM-01"
@@ -317,3 +319,26 @@ def reply_letter_sent(
         offered=agd, queue=True,
     )
     return walk.do("arsip", "arsiparis", offered={pos["arsiparis"]}, queue=True, status_after=Case.Status.RESOLVED)
+
+
+def agendaris_sop(code: str, title: str, body: str, *, service_area: str = "administrasi_umum") -> str:
+    """The text of a small SOP run by the agendaris desk (role AGD, which starts it): the identity block the engine
+    tests share, then `body` (start, steps and any other top-level keys)."""
+    return (
+        f"code: {code}\nrevision: 1\ntitle: {title}\nservice_area: {service_area}\n"
+        "identity:\n"
+        "  nomor: 000.8.3.3/99/UM\n"
+        '  tanggal_pembuatan: "2026-01-15"\n'
+        '  tanggal_efektif: "2026-02-02"\n'
+        "  disahkan_oleh: {jabatan: Kepala Biro Umum}\n"
+        "  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]\n"
+        "owner_role: AGD\nroles:\n  AGD: {name: Agendaris}\nintake: {roles: [AGD]}\n" + body
+    )
+
+
+def load_sop_text(directory: Path, code: str, text: str) -> SopVersion:
+    """Write one SOP file into `directory`, register it, and return its version (failing on any problem)."""
+    (directory / f"{code}.yaml").write_text(text, encoding="utf-8")
+    result = sop_library_load(directory=directory)
+    assert not result.failed, [str(p) for f in result.failed for p in f.problems]
+    return SopVersion.objects.get(code=code, is_current=True)

@@ -13,34 +13,19 @@ from cases import errors
 from cases.demo import DEMO_PASSWORD
 from cases.models import AuditEvent, Notification
 from cases.services import case_start, escalation_decide
-from tests.builders import open_tasks
+from tests.builders import agendaris_sop, load_sop_text, open_tasks
 from workflows import escalation
 from workflows.models import Escalation
-from workflows.services import sop_library_load
 
 pytestmark = pytest.mark.django_db
 WIT = ZoneInfo("Asia/Jayapura")
 
-SOP = """\
-code: BU-TS-08
-revision: 1
-title: Contoh eskalasi
-service_area: administrasi_umum
-identity:
-  nomor: 000.8.3.3/98/UM
-  tanggal_pembuatan: "2026-01-15"
-  tanggal_efektif: "2026-02-02"
-  disahkan_oleh: {jabatan: Kepala Biro Umum}
-  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]
-owner_role: AGD
-roles:
-  AGD: {name: Agendaris}
-intake: {roles: [AGD]}
+SOP = agendaris_sop("BU-TS-08", "Contoh eskalasi", """\
 start: catat
 steps:
   - {id: catat, actor: AGD, kegiatan: Mencatat surat, waktu: 1h, next: selesai}
   - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
-"""
+""")
 
 
 def wit(*args: int) -> datetime.datetime:
@@ -50,12 +35,10 @@ def wit(*args: int) -> datetime.datetime:
 @pytest.fixture
 def overdue(org, tmp_path):
     """A step of agendaris1's, an hour over its one-hour standard: escalated to the Kasubbag Persuratan."""
-    (tmp_path / "BU-TS-08.yaml").write_text(SOP, encoding="utf-8")
-    result = sop_library_load(directory=tmp_path)
-    assert not result.failed
+    version = load_sop_text(tmp_path, "BU-TS-08", SOP)
     with time_machine.travel(wit(2026, 11, 23, 9, 0), tick=False):
         case = case_start(
-            sop_version=result.registered[0], acting_user=org["agendaris1"],
+            sop_version=version, acting_user=org["agendaris1"],
             data={"subject": "Surat undangan", "requester_name": "Dinas Kominfo", "derajat": "biasa",
                   "tingkat_keamanan": "B"},
         )

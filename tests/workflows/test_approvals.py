@@ -6,28 +6,13 @@ import pytest
 
 from cases.models import AuditEvent, Case
 from cases.services import case_start, task_complete
-from tests.builders import offered_positions, open_steps, open_tasks
+from tests.builders import agendaris_sop, load_sop_text, offered_positions, open_steps, open_tasks
 from workflows.compiler import flow_class_for
-from workflows.services import sop_library_load
 from workflows.sops import MSG_APPROVAL_ONLY_TASKS, load_sop_file
 
 pytestmark = pytest.mark.django_db
 
-SOP = """\
-code: BU-TS-10
-revision: 1
-title: Contoh persetujuan
-service_area: kerumahtanggaan
-identity:
-  nomor: 000.8.3.3/96/UM
-  tanggal_pembuatan: "2026-01-15"
-  tanggal_efektif: "2026-02-02"
-  disahkan_oleh: {jabatan: Kepala Biro Umum}
-  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]
-owner_role: AGD
-roles:
-  AGD: {name: Agendaris}
-intake: {roles: [AGD]}
+SOP = agendaris_sop("BU-TS-10", "Contoh persetujuan", """\
 start: susun
 steps:
   - {id: susun, actor: AGD, kegiatan: Menyusun daftar kebutuhan, waktu: 1h, approval: true, next: catat}
@@ -43,15 +28,12 @@ steps:
         - {key: tidak, label: Tidak, next: batal}
   - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
   - {id: batal, type: end, kegiatan: Dibatalkan, outcome: rejected}
-"""
+""", service_area="kerumahtanggaan")
 
 
 @pytest.fixture
 def version(tmp_path):
-    (tmp_path / "BU-TS-10.yaml").write_text(SOP, encoding="utf-8")
-    result = sop_library_load(directory=tmp_path)
-    assert not result.failed, [str(p) for f in result.failed for p in f.problems]
-    return result.registered[0]
+    return load_sop_text(tmp_path, "BU-TS-10", SOP)
 
 
 def start(org, version) -> Case:

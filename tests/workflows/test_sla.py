@@ -10,29 +10,14 @@ import time_machine
 
 from cases.models import Case
 from cases.services import case_cancel, case_start, task_complete
-from tests.builders import open_tasks
+from tests.builders import agendaris_sop, load_sop_text, open_tasks
 from workflows import sla
 from workflows.models import SlaClock, SopVersion
-from workflows.services import sop_library_load
 
 pytestmark = pytest.mark.django_db
 WIT = ZoneInfo("Asia/Jayapura")
 
-SOP = """\
-code: BU-TS-07
-revision: 1
-title: Contoh jam kerja
-service_area: administrasi_umum
-identity:
-  nomor: 000.8.3.3/97/UM
-  tanggal_pembuatan: "2026-01-15"
-  tanggal_efektif: "2026-02-02"
-  disahkan_oleh: {jabatan: Kepala Biro Umum}
-  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]
-owner_role: AGD
-roles:
-  AGD: {name: Agendaris}
-intake: {roles: [AGD]}
+SOP = agendaris_sop("BU-TS-07", "Contoh jam kerja", """\
 start: telaah
 case_deadline: derajat
 escalation: {warn_at_percent: 80}
@@ -41,7 +26,7 @@ steps:
   - {id: tunggu, type: pause, actor: AGD, kegiatan: Menunggu tanda tangan Sekda, waiting_on: Sekda, next: kirim}
   - {id: kirim, actor: AGD, kegiatan: Mengirim, waktu: {biasa: 1d, segera: 4h, sangat_segera: 1h}, next: selesai}
   - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
-"""
+""")
 
 
 def wit(*args: int) -> datetime.datetime:
@@ -50,10 +35,7 @@ def wit(*args: int) -> datetime.datetime:
 
 @pytest.fixture
 def version(db, tmp_path) -> SopVersion:
-    (tmp_path / "BU-TS-07.yaml").write_text(SOP, encoding="utf-8")
-    result = sop_library_load(directory=tmp_path)
-    assert not result.failed, [str(p) for f in result.failed for p in f.problems]
-    return result.registered[0]
+    return load_sop_text(tmp_path, "BU-TS-07", SOP)
 
 
 def start(org, version, derajat: str = "biasa") -> Case:
