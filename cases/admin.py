@@ -99,3 +99,56 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("global_seq", "at", "case", "actor", "on_behalf_of", "action", "step")
     list_filter = ("action",)
     search_fields = ("case__reference",)
+
+
+# Numbering registers. Appended here (imports local to this section) so the section stays self-contained.
+from .models import NumberRegister, NumberReservation  # noqa: E402
+
+
+class NumberReservationInline(admin.TabularInline):
+    """The numbers of a register, read-only: numbers are issued, recorded and cancelled through cases/numbering.py."""
+
+    model = NumberReservation
+    extra = 0
+    can_delete = False
+    fields = ("seq", "number", "manual", "state", "case", "reserved_by", "reserved_at", "cancel_reason")
+    readonly_fields = fields
+    ordering = ("-reserved_at", "-pk")
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(NumberRegister)
+class NumberRegisterAdmin(admin.ModelAdmin):
+    """Registers are configured here (KKA, template, unit code); the running number is never edited by hand."""
+
+    list_display = ("unit", "kind", "year", "kka", "template", "unit_code", "last_seq")
+    list_filter = ("year", "kind", "unit")
+    search_fields = ("kind", "kka", "unit_code", "unit__name")
+    readonly_fields = ("last_seq",)
+    inlines = [NumberReservationInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        # Once a register has issued numbers, moving it to another unit, kind or year would rewrite history.
+        if obj is not None and obj.pk is not None:
+            return ("unit", "kind", "year", "last_seq")
+        return ("last_seq",)
+
+    def save_model(self, request: HttpRequest, obj: NumberRegister, form: Any, change: bool) -> None:
+        # Never write last_seq from a form loaded earlier: a number issued meanwhile would be handed out again.
+        if change:
+            obj.save(update_fields=["kka", "template", "unit_code"])
+        else:
+            obj.save()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(NumberReservation)
+class NumberReservationAdmin(ReadOnlyAdmin):
+    list_display = ("number", "register", "seq", "manual", "state", "case", "reserved_by", "reserved_at")
+    list_filter = ("state", "manual", "register__year", "register__kind", "register__unit")
+    search_fields = ("number", "case__reference", "cancel_reason")

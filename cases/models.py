@@ -339,6 +339,9 @@ class AuditEvent(models.Model):
         SLA_ESCALATED = "sla_escalated", _("escalated to a supervisor")
         ESCALATION_DECIDED = "escalation_decided", _("escalation decided")
         UNIT_SAVED = "unit_saved", _("unit changed")
+        NUMBER_RESERVED = "number_reserved", _("number reserved")
+        NUMBER_CANCELLED = "number_cancelled", _("number cancelled")
+        NUMBER_RECORDED = "number_recorded", _("number entered by hand")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)
@@ -404,3 +407,115 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+NUMBER_TEMPLATE_FIELDS = ("kka", "seq", "unit", "yyyy")
+
+
+def validate_number_template(value: str) -> None:
+    """A template may use only {kka}, {seq}, {unit} and {yyyy}, and must contain {seq} (else every number repeats)."""
+    import string
+
+    try:
+        names = {name for _text, name, _spec, _conv in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        raise ValidationError(_("The template is malformed: %(error)s."), params={"error": exc}) from exc
+    unknown = names - set(NUMBER_TEMPLATE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown placeholder(s) %(names)s; use {kka}, {seq}, {unit} and {yyyy}."),
+            params={"names": ", ".join(sorted(unknown))},
+        )
+    if "seq" not in names:
+        raise ValidationError(_("The template must contain {seq}."))
+
+
+class NumberRegister(models.Model):
+    """A numbering register (buku register naskah dinas): one running sequence per unit, jenis naskah and year.
+
+    Numbers follow Permendagri 83/2022: kode klasifikasi arsip / nomor urut / kode unit / tahun. Numbers are only
+    issued through cases/numbering.py, which locks this row, so the sequence has no gap and no duplicate.
+    """
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="number_registers")
+    kind = models.SlugField(
+        _("kind of document"), max_length=64, help_text=_("Jenis naskah, e.g. surat_keluar, berita_acara.")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    kka = models.CharField(
+        _("classification code"), max_length=64, blank=True,
+        help_text=_("Default kode klasifikasi arsip (Permendagri 83/2022), e.g. 000.1.4."),
+    )
+    template = models.CharField(
+        _("number template"), max_length=128, default="{kka}/{seq}/{unit}/{yyyy}", validators=[validate_number_template]
+    )
+    unit_code = models.CharField(
+        _("unit code in numbers"), max_length=32, help_text=_("The unit code printed in numbers, e.g. UM.")
+    )
+    last_seq = models.PositiveIntegerField(_("last number issued"), default=0)
+
+    class Meta:
+        verbose_name = _("numbering register")
+        verbose_name_plural = _("numbering registers")
+        ordering = ["-year", "unit__code", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind", "year"], name="one_register_per_unit_kind_year"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2999), name="register_year_plausible"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_code} · {self.kind} · {self.year}"
+
+    def format_number(self, *, seq: int, kka: str | None = None) -> str:
+        return self.template.format(kka=kka or self.kka, seq=seq, unit=self.unit_code, yyyy=f"{self.year:04d}")
+
+
+class NumberReservation(models.Model):
+    """One number taken from a register: reserved by the engine, or recorded by hand (e.g. issued by SRIKANDI).
+
+    Never deleted: a cancelled number stays recorded with its reason and is not issued again.
+    """
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    register = models.ForeignKey(
+        NumberRegister, verbose_name=_("register"), on_delete=models.PROTECT, related_name="reservations"
+    )
+    seq = models.PositiveIntegerField(_("running number"), null=True, blank=True)
+    number = models.CharField(_("number"), max_length=128)
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="numbers"
+    )
+    manual = models.BooleanField(_("entered by hand"), default=False, help_text=_("Issued elsewhere, e.g. SRIKANDI."))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RESERVED)
+    reserved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reserved_at = models.DateTimeField(_("reserved"), default=timezone.now)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("number reservation")
+        verbose_name_plural = _("number reservations")
+        ordering = ["register", "reserved_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "seq"], condition=Q(seq__isnull=False), name="one_reservation_per_register_seq"
+            ),
+            models.UniqueConstraint(fields=["register", "number"], name="one_reservation_per_register_number"),
+            models.CheckConstraint(
+                condition=Q(manual=True, seq__isnull=True) | Q(manual=False, seq__isnull=False),
+                name="reservation_manual_xor_seq",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="reserved") | (~Q(cancel_reason="") & Q(cancelled_at__isnull=False)),
+                name="cancelled_reservation_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
