@@ -342,6 +342,7 @@ class AuditEvent(models.Model):
         NUMBER_RESERVED = "number_reserved", _("number reserved")
         NUMBER_CANCELLED = "number_cancelled", _("number cancelled")
         NUMBER_RECORDED = "number_recorded", _("number entered by hand")
+        DOCUMENT_PRINTED = "document_printed", _("document printed")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -24,4 +24,6 @@ urlpatterns = [
     path("notifikasi/", views.notification_list, name="notifications"),
     path("eskalasi/", views.escalation_list, name="escalations"),
     path("eskalasi/<int:pk>/putuskan/", views.escalation_decide, name="escalation_decide"),
+    path("kasus/<int:pk>/riwayat.pdf", views.case_history_print, name="case_history_print"),
+    path("verifikasi/<str:code>/", views.document_verify, name="document_verify"),
 ]

@@ -281,3 +281,33 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
     return redirect(target)
+
+
+@login_required
+@require_POST
+def case_history_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case history for auditors as PDF; each print is recorded and appended to the case's trail."""
+    from reports.case_history import case_history_pdf
+
+    case = _case_or_404(request, pk)
+    try:
+        pdf, document = case_history_pdf(case=case, acting_user=request.user, base_url=request.build_absolute_uri("/"))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("cases:case_detail", pk=case.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"riwayat-{case.reference}-{document.code}.pdf".replace("/", "-")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def document_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of a printed document's QR code; the content only for a user who may view the case."""
+    from reports.verification import document_verify as verify
+    from reports.verification import sha256_of
+
+    upload = None
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = sha256_of(request.FILES["file"].chunks())
+    result = verify(code=code, user=request.user, upload_sha256=upload)
+    return render(request, "reports/verify.html", {"result": result}, status=200 if result.on_record else 404)

@@ -1,0 +1,40 @@
+"""Printed documents on record: each print of a case document, so that its QR code can be checked later."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_document_code() -> str:
+    """A random URL-safe code (16 characters, 96 bits): unguessable, so a code proves someone held the document."""
+    return secrets.token_urlsafe(12)
+
+
+class PrintedDocument(models.Model):
+    """One print of a document: who printed what, when, the SHA-256 of the PDF, and the case's chain head then."""
+
+    class Kind(models.TextChoices):
+        CASE_HISTORY = "case_history", _("case history")
+
+    code = models.CharField(_("verification code"), max_length=32, unique=True, default=new_document_code)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    case = models.ForeignKey(
+        "cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="printed_documents"
+    )
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_at = models.DateTimeField(_("printed"), default=timezone.now)
+    content_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    chain_head = models.CharField(_("case chain head when printed"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("printed document")
+        verbose_name_plural = _("printed documents")
+        ordering = ["-printed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.code}"
