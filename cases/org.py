@@ -85,10 +85,19 @@ def users_acting_in(position_ids: Iterable[int], on: datetime.date | None = None
             "user_id", flat=True
         )
     )
-    substitutes = set(
-        Delegation.objects.filter(_active(on), delegator_id__in=holders).values_list("substitute_id", flat=True)
+    return holders | leave_substitutes(holders, on)
+
+
+def leave_substitutes(user_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:
+    """Ids of the users standing in for these users' leave on `on`."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return set()
+    return set(
+        Delegation.objects.filter(_active(on or today()), delegator_id__in=user_ids).values_list(
+            "substitute_id", flat=True
+        )
     )
-    return holders | substitutes
 
 
 def _unit_parents() -> dict[int, int | None]:

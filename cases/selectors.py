@@ -14,6 +14,7 @@ from viewflow.workflow.status import STATUS
 from workflows.durations import time_standard_range
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
 from workflows.sop_schema import SERVICE_AREAS
+from workflows.sops import data_fields
 
 from .access import is_auditor, may_start_sop, supervising, visible_cases
 from .models import AuditEvent, Case, Position, User
@@ -89,17 +90,6 @@ class CaseView:
     read_only: bool
 
 
-def _field_specs(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every data field of the SOP by name (intake first, then steps in order; the first declaration labels it)."""
-    specs: dict[str, dict[str, Any]] = {}
-    kelengkapans = [definition["intake"].get("kelengkapan", {})]
-    kelengkapans += [step.get("kelengkapan", {}) for step in definition["steps"]]
-    for kelengkapan in kelengkapans:
-        for spec in kelengkapan.get("fields", []):
-            specs.setdefault(spec["name"], spec)
-    return specs
-
-
 def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str]) -> str:
     if spec is None:
         return str(value)
@@ -117,7 +107,7 @@ def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str])
 
 def case_data_rows(case: Case) -> list[tuple[str, str]]:
     """The case's data as (label, readable value), labelled from the SOP it runs on."""
-    specs = _field_specs(case.sop_version.definition)
+    specs = data_fields(case.sop_version.definition)
     position_ids = [int(v) for k, v in case.data.items() if specs.get(k, {}).get("type") == "position" and v]
     positions = {
         p.pk: f"{p.title} — {p.unit.name}" for p in Position.objects.filter(pk__in=position_ids).select_related("unit")

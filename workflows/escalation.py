@@ -45,9 +45,9 @@ from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers
 
 from cases.audit import audit_append
-from cases.models import AuditChainHead, Case, Delegation, Position, User
+from cases.models import AuditChainHead, Case, Position, User
 from cases.notifications import notify
-from cases.org import positions_with_role, supervisor_position, unit_ancestry, users_acting_in
+from cases.org import leave_substitutes, positions_with_role, supervisor_position, unit_ancestry, users_acting_in
 
 from . import sla
 from .calendar import WorkingCalendar, calendar_data_load, calendar_for_unit, format_local
@@ -241,23 +241,11 @@ def _holders(clock: SlaClock, context: _Sweep) -> set[int]:
     owners = {t.owner_id for t in tasks if t.owner_id is not None}
     queued = [t.pk for t in tasks if t.owner_id is None]
     offered = TaskOffer.objects.filter(task_id__in=queued).values_list("position_id", flat=True) if queued else []
-    holders = owners | _substitutes(owners) | context.users_acting_in(offered)
+    holders = owners | leave_substitutes(owners) | context.users_acting_in(offered)
     if not holders:
         # No one holds a step (the case waits on a sub-case, say): the SOP's service desk, as routing falls back to.
         holders = context.users_acting_in(positions_with_role(case.sop_version.definition["owner_role"], case.unit_id))
     return holders
-
-
-def _substitutes(user_ids: set[int]) -> set[int]:
-    """The leave substitutes of these users today."""
-    if not user_ids:
-        return set()
-    today = timezone.localdate()
-    return set(
-        Delegation.objects.filter(delegator_id__in=user_ids, valid_from__lte=today)
-        .exclude(valid_until__lt=today)
-        .values_list("substitute_id", flat=True)
-    )
 
 
 # Rungs 1, 2, …: escalation to a supervisor position ------------------------------------------------------------------
