@@ -52,6 +52,15 @@ class Unit(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Jayapura", validators=[validate_time_zone]
     )
+    kop_lines = models.TextField(
+        _("letterhead lines"), blank=True,
+        help_text=_("One line per row, top to bottom (e.g. PEMERINTAH PROVINSI MALUKU / SEKRETARIAT DAERAH / "
+                    "BIRO UMUM). Empty: the parent unit's letterhead is used."),
+    )
+    kop_address = models.CharField(
+        _("letterhead address"), max_length=300, blank=True, help_text=_("Address, telephone, e-mail, post code.")
+    )
+    logo = models.ImageField(_("letterhead logo"), upload_to="kop/", blank=True)
 
     class Meta:
         verbose_name = _("unit")
@@ -343,6 +352,7 @@ class AuditEvent(models.Model):
         NUMBER_CANCELLED = "number_cancelled", _("number cancelled")
         NUMBER_RECORDED = "number_recorded", _("number entered by hand")
         DOCUMENT_PRINTED = "document_printed", _("document printed")
+        DISPOSITION_GIVEN = "disposition_given", _("disposition given")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)
@@ -520,3 +530,74 @@ class NumberReservation(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class DispositionInstruction(models.Model):
+    """One box of the "Dengan hormat harap" checklist on the lembar disposisi; kept in the admin."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=120)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("offered"), default=True, help_text=_("Retired boxes stay on old dispositions."))
+
+    class Meta:
+        verbose_name = _("disposition instruction")
+        verbose_name_plural = _("disposition instructions")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Disposition(models.Model):
+    """One node of a case's disposition tree: from a position to one or more positions, with instructions, a note, a
+    batas waktu, and the giver's paraf and date. `parent` is the disposition the giver received (multi-level); a
+    disposition given outside an SOP step is a disposisi inisiatif."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="dispositions")
+    parent = models.ForeignKey(
+        "self", verbose_name=_("passed on from"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    from_position = models.ForeignKey(
+        Position, verbose_name=_("from"), on_delete=models.PROTECT, related_name="dispositions_given"
+    )
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recipients = models.ManyToManyField(
+        Position, verbose_name=_("to"), through="DispositionRecipient", related_name="dispositions_received"
+    )
+    instructions = models.ManyToManyField(DispositionInstruction, verbose_name=_("instructions"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    due_date = models.DateField(_("batas waktu"), null=True, blank=True)
+    step = models.CharField(_("step"), max_length=64, blank=True, help_text=_("Empty for a disposisi inisiatif."))
+    initiative = models.BooleanField(_("disposisi inisiatif"), default=False)
+    paraf = models.CharField(_("paraf"), max_length=16)
+    given_at = models.DateTimeField(_("given"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
+        ordering = ["case", "given_at", "pk"]
+        indexes = [models.Index(fields=["case", "given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case} — {self.from_position} ({self.level})"
+
+
+class DispositionRecipient(models.Model):
+    """A position a disposition goes to; the first (order 0) carries the SOP's follow-up steps."""
+
+    disposition = models.ForeignKey(Disposition, on_delete=models.CASCADE, related_name="addressed")
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["disposition", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["disposition", "position"], name="one_recipient_row_per_position"),
+        ]
+        indexes = [models.Index(fields=["position", "disposition"])]

@@ -20,12 +20,18 @@ class PrintedDocument(models.Model):
 
     class Kind(models.TextChoices):
         CASE_HISTORY = "case_history", _("case history")
+        LEMBAR_DISPOSISI = "lembar_disposisi", _("disposition sheet")
+        SOP_OUTPUT = "sop_output", _("SOP output document")
 
     code = models.CharField(_("verification code"), max_length=32, unique=True, default=new_document_code)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     case = models.ForeignKey(
         "cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="printed_documents"
     )
+    output = models.CharField(
+        _("SOP output"), max_length=64, blank=True, help_text=_("Which of the SOP's output documents, by its id.")
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
     printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     printed_at = models.DateTimeField(_("printed"), default=timezone.now)
     content_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
