@@ -1,7 +1,7 @@
 """Who may see and do what. Enforced by the services (and mirrored by the views only for showing buttons).
 
-- Staff see cases of their own unit subtree, cases they requested, and cases with a step offered or assigned to
-  them; they act on steps offered to one of their positions.
+- Staff see cases of their own unit subtree, cases they requested, cases with a step offered or assigned to
+  them and cases disposed to one of their positions; they act on steps offered to one of their positions.
 - Supervisors (heads of units) also reassign, cancel and close cases in their subtree.
 - Auditors (role AUD) read every case and change nothing. Admins configure; without a position they see no cases.
 """
@@ -13,7 +13,7 @@ from viewflow.workflow.models import Task
 
 from workflows.models import TaskOffer
 
-from .models import Case, User
+from .models import Case, DispositionRecipient, User
 from .org import Acting, acting_positions, unit_subtree_ids
 
 AUDITOR_ROLE = "AUD"
@@ -46,6 +46,7 @@ def visible_cases(user: User) -> QuerySet[Case]:
         | Q(created_by=user)
         | Q(process_id__in=offered_processes)
         | Q(process_id__in=owned_processes)
+        | Q(pk__in=DispositionRecipient.objects.filter(position_id__in=position_ids).values("disposition__case_id"))
     )
 
 

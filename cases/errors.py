@@ -28,6 +28,14 @@ UNKNOWN_DECISION = _("Choose reassign, extend, take over or return.")
 NEW_DUE_REQUIRED = _("Give the new due moment, later than the current one.")
 STEP_ALREADY_DONE = _("The step is no longer open: only extending the case deadline is possible.")
 INTAKE_FORM_INVALID = _("The case cannot be started: check the highlighted fields.")
+DISPOSITION_NO_RECIPIENT = _("Choose at least one position to pass the disposition to.")
+DISPOSITION_TO_SELF = _("A disposition cannot be addressed to the position giving it.")
+DISPOSITION_UNKNOWN_INSTRUCTION = _("Unknown instruction: %(codes)s.")
+DISPOSITION_DUE_PAST = _("The batas waktu cannot be before today.")
+DISPOSITION_DUE_BEYOND_PARENT = _("The batas waktu cannot be later than the one you received (%(date)s).")
+DISPOSITION_NOT_OFFICIAL = _("Only the head of a unit or someone who received a disposition on this case can dispose "
+                             "it.")
+DISPOSITION_NOT_SUBORDINATE = _("%(position)s is not in a unit under yours; a disposition goes down the org chart.")
 
 
 class ApplicationError(Exception):

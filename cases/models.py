@@ -601,3 +601,6 @@ class DispositionRecipient(models.Model):
             models.UniqueConstraint(fields=["disposition", "position"], name="one_recipient_row_per_position"),
         ]
         indexes = [models.Index(fields=["position", "disposition"])]
+
+    def __str__(self) -> str:
+        return str(self.position)

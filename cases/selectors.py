@@ -13,11 +13,11 @@ from viewflow.workflow.status import STATUS
 
 from workflows.durations import time_standard_range
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
-from workflows.sop_schema import SERVICE_AREAS
+from workflows.sop_schema import POSITION_FIELD_TYPES, SERVICE_AREAS
 from workflows.sops import data_fields
 
 from .access import is_auditor, may_start_sop, supervising, visible_cases
-from .models import AuditEvent, Case, Position, User
+from .models import AuditEvent, Case, DispositionInstruction, Position, User
 from .org import acting_positions
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -90,11 +90,18 @@ class CaseView:
     read_only: bool
 
 
+def _as_ids(value: Any) -> list[int]:
+    return [int(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+
 def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str]) -> str:
     if spec is None:
         return str(value)
-    if spec["type"] == "position":
-        return positions.get(int(value), str(value))
+    if spec["type"] in POSITION_FIELD_TYPES:
+        return ", ".join(positions.get(pk, str(pk)) for pk in _as_ids(value))
+    if spec["type"] == "instructions":
+        labels = dict(DispositionInstruction.objects.values_list("code", "label"))
+        return ", ".join(labels.get(code, code) for code in value)
     if spec["type"] == "boolean":
         return _("yes") if value else _("no")
     if spec["type"] in ("choice", "multichoice") and "choices" in spec:
@@ -108,7 +115,9 @@ def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str])
 def case_data_rows(case: Case) -> list[tuple[str, str]]:
     """The case's data as (label, readable value), labelled from the SOP it runs on."""
     specs = data_fields(case.sop_version.definition)
-    position_ids = [int(v) for k, v in case.data.items() if specs.get(k, {}).get("type") == "position" and v]
+    position_ids = [
+        pk for k, v in case.data.items() if specs.get(k, {}).get("type") in POSITION_FIELD_TYPES for pk in _as_ids(v)
+    ]
     positions = {
         p.pk: f"{p.title} — {p.unit.name}" for p in Position.objects.filter(pk__in=position_ids).select_related("unit")
     }

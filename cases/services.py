@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -23,14 +23,14 @@ from workflows import sla
 from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
-from workflows.models import Escalation, SlaClock, SopVersion
+from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
 
-from . import errors
+from . import dispositions, errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
-from .models import Attachment, Case, Comment, Position, Unit, User
+from .models import Attachment, Case, Comment, Disposition, DispositionRecipient, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
@@ -134,8 +134,10 @@ def _start_step_clocks(*, case: Case, tasks: list[Task]) -> None:
         step = case.sop_version.step(task.flow_task.name)
         budget = sla.step_budget(step, case.derajat)
         if budget:
-            sla.clock_start(case=case, task=task, budget=budget, at=now, warn=sla.warn_percent(definition, step),
-                            calendar=_calendar(case))
+            clock = sla.clock_start(case=case, task=task, budget=budget, at=now,
+                                    warn=sla.warn_percent(definition, step), calendar=_calendar(case))
+            if step.get("due_from_disposition"):
+                _due_from_disposition(case, task, clock)
 
 
 def _deadline_from_field(case: Case, values: dict[str, Any]) -> None:
@@ -148,6 +150,68 @@ def _deadline_from_field(case: Case, values: dict[str, Any]) -> None:
     if clock is not None:
         day = datetime.date.fromisoformat(values[policy["field"]])
         sla.clock_set_due(clock, due=sla.close_of_office(_calendar(case), day), calendar=_calendar(case))
+
+
+def _record_step_disposition(
+    *, case: Case, step: dict[str, Any], values: dict[str, Any], giver: Acting, user: User
+) -> None:
+    """A step with a `disposition:` block records the disposition its form gives (see cases.dispositions)."""
+    block = step["disposition"]
+    to = values[block["to"]]
+    ids = [int(pk) for pk in (to if isinstance(to, list) else [to])]
+    positions = {p.pk: p for p in Position.objects.filter(pk__in=ids)}
+    due = values.get(block.get("due", ""))
+    dispositions.record(
+        case=case, giver=giver, user=user, recipients=[positions[pk] for pk in ids],
+        instructions=values.get(block.get("instructions", ""), []), note=values.get(block.get("note", ""), ""),
+        due_date=datetime.date.fromisoformat(due) if due else None, step=step["id"],
+    )
+
+
+def _due_from_disposition(case: Case, task: Task, clock: SlaClock) -> None:
+    """A step that follows the disposition's batas waktu is due at the close of office on that date."""
+    offered = TaskOffer.objects.filter(task=task).values_list("position_id", flat=True)
+    due = dispositions.effective_due(dispositions.received_by(case, offered))
+    if due is not None:
+        sla.clock_set_due(clock, due=sla.close_of_office(_calendar(case), due), calendar=_calendar(case))
+
+
+@transaction.atomic
+def disposition_give(
+    *,
+    case_id: int,
+    acting_user: User,
+    recipients: list[Position],
+    instructions: list[str],
+    note: str = "",
+    due_date: datetime.date | None = None,
+) -> Disposition:
+    """A disposisi inisiatif: an official passes a case down the org chart outside the SOP's steps.
+
+    The giver acts as the head of a unit or as a recipient of an earlier disposition on the case; recipients must
+    sit in units under the giver's. The SOP's steps do not move; the recipients are told and may see the case.
+    """
+    case = _lock_case(case_id)
+    _require_open(case)
+    if not can_view_case(acting_user, case):
+        raise errors.PermissionDenied(errors.NOT_ALLOWED)
+    _require_not_auditor_only(acting_user)
+    acting = acting_positions(acting_user)
+    addressed = set(
+        DispositionRecipient.objects.filter(disposition__case=case).values_list("position_id", flat=True)
+    )
+    eligible = [a for a in acting if a.position_id in addressed] + [a for a in acting if a.is_head]
+    if not eligible:
+        raise errors.PermissionDenied(errors.DISPOSITION_NOT_OFFICIAL)
+    giver = eligible[0]
+    below = unit_subtree_ids([giver.unit_id])
+    for position in recipients:
+        if position.unit_id not in below:
+            raise errors.ApplicationError(errors.DISPOSITION_NOT_SUBORDINATE, params={"position": position})
+    return dispositions.record(
+        case=case, giver=giver, user=acting_user, recipients=recipients, instructions=instructions, note=note,
+        due_date=due_date, initiative=True,
+    )
 
 
 def _calendar(case: Case) -> WorkingCalendar:
@@ -423,6 +487,8 @@ def task_complete(
     # Routing of the next steps reads case.data (e.g. the position a disposition goes to): save it first.
     case.save(update_fields=changed)
     _deadline_from_field(case, values)
+    if step.get("disposition") and values.get(step["disposition"]["to"]):
+        _record_step_disposition(case=case, step=step, values=values, giver=acting, user=acting_user)
     attachment_hashes = _store_attachments(case=case, step=step["id"], files=form.files_by_kind(), user=acting_user)
 
     step_clock = SlaClock.objects.filter(task=task).first()
@@ -639,7 +705,7 @@ def escalation_decide(
     notify(
         recipients=told, case=case, kind="escalation_decided",
         write=lambda: (
-            _g("Decision on %(case)s: %(decision)s")
+            gettext("Decision on %(case)s: %(decision)s")
             % {"case": case.reference, "decision": str(ESCALATION_DECISIONS[decision])},
             reason,
         ),

@@ -200,7 +200,10 @@ class Walk:
             self.acts.append(("step_claimed", step, username, on_behalf_of))
             task.refresh_from_db()
             assert (task.owner_id, task.status) == (user.pk, "ASSIGNED")
+        disposition = self.case.sop_version.step(step).get("disposition")
         self.case = task_complete(task_id=task.pk, acting_user=user, data=data or {}, files=files)
+        if disposition and (data or {}).get(disposition["to"]):
+            self.acts.append(("disposition_given", step, username, on_behalf_of))
         self.acts.append(("step_completed", step, username, on_behalf_of))
         self.case.refresh_from_db()
         assert self.case.status == status_after

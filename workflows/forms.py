@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, Position
+from cases.models import Case, DispositionInstruction, Position
 
 DECISION_FIELD = "_keputusan"
 NOTE_FIELD = "_catatan"
@@ -23,6 +23,33 @@ CASE_COLUMN_CHOICES = {"derajat": Case.Derajat.choices, "tingkat_keamanan": Case
 class PositionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Position) -> str:
         return f"{obj.title} — {obj.unit.name}"
+
+
+class PositionsField(forms.ModelMultipleChoiceField):
+    """One or more positions ("diteruskan kepada"), in the order given; a single id is taken as a list of one."""
+
+    def label_from_instance(self, obj: Position) -> str:
+        return f"{obj.title} — {obj.unit.name}"
+
+    def clean(self, value: Any) -> list[Position]:
+        if isinstance(value, str | int):
+            value = [value]
+        chosen = list(super().clean(value))
+        order = [str(v) for v in value or []]
+        return sorted(chosen, key=lambda p: order.index(str(p.pk)) if str(p.pk) in order else len(order))
+
+
+class InstructionsField(forms.ModelMultipleChoiceField):
+    """The "Dengan hormat harap" boxes, from the checklist kept in the admin; the value is their codes."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(queryset=DispositionInstruction.objects.filter(active=True), to_field_name="code",
+                         widget=forms.CheckboxSelectMultiple, **options)
+
+    def clean(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = [value]
+        return [instruction.code for instruction in super().clean(value)]
 
 
 class LinesField(forms.CharField):
@@ -62,6 +89,8 @@ class KelengkapanForm(forms.Form):
                 value = value.isoformat()
             elif isinstance(value, Position):
                 value = value.pk
+            elif isinstance(value, list) and value and isinstance(value[0], Position):
+                value = [position.pk for position in value]
             result[name] = value
         return result
 
@@ -104,6 +133,11 @@ def _form_field(spec: dict[str, Any]) -> forms.Field:
     if kind == "position":
         return PositionChoiceField(queryset=Position.objects.select_related("unit").order_by("unit__code", "title"),
                                    **options)
+    if kind == "positions":
+        return PositionsField(queryset=Position.objects.select_related("unit").order_by("unit__code", "title"),
+                              widget=forms.SelectMultiple(attrs={"size": 8}), **options)
+    if kind == "instructions":
+        return InstructionsField(**options)
     raise ValueError(f"unknown field type {kind!r}")  # the schema admits no other
 
 

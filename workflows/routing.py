@@ -21,6 +21,8 @@ def step_positions(*, case: Case, role_code: str) -> list[int]:
     resolve = role.get("resolve", "org")
     if resolve == "field":
         chosen = case.data.get(role["field"])
+        # Of several positions a disposition went to, the first carries the follow-up steps.
+        chosen = chosen[0] if isinstance(chosen, list) and chosen else chosen
         positions = [int(chosen)] if chosen else []
     elif resolve == "requester":
         positions = []

@@ -6,8 +6,12 @@ DURATION_PATTERN = r"^[1-9][0-9]*(m|h|d)$"
 STEP_ID_PATTERN = r"^[a-z](?:_?[a-z0-9])*$"  # no double underscore: the compiler uses it for gateways
 ROLE_CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
 FIELD_TYPES = ["text", "textarea", "lines", "integer", "date", "datetime", "choice", "multichoice", "boolean",
-               "position"]
-LIST_FIELD_TYPES = ("lines", "multichoice")
+               "position", "positions", "instructions"]
+LIST_FIELD_TYPES = ("lines", "multichoice", "positions", "instructions")
+POSITION_FIELD_TYPES = ("position", "positions")
+# What each part of a step's disposition block must point at: the types its field may have.
+DISPOSITION_PARTS = {"to": POSITION_FIELD_TYPES, "instructions": ("instructions",), "note": ("text", "textarea"),
+                     "due": ("date",)}
 SERVICE_AREAS = ["administrasi_umum", "kerumahtanggaan", "aset_bmd"]
 OUTCOMES = ["resolved", "rejected", "cancelled"]
 DERAJAT_KEYS = ["biasa", "segera", "sangat_segera"]
@@ -149,6 +153,13 @@ _step = {
         },
         "escalation": _escalation,
         "approval": {"type": "boolean"},
+        "disposition": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["to"],
+            "properties": {part: {"type": "string", "pattern": STEP_ID_PATTERN} for part in DISPOSITION_PARTS},
+        },
+        "due_from_disposition": {"type": "boolean"},
         "subcase": {
             "type": "object",
             "additionalProperties": False,
@@ -237,6 +248,21 @@ SOP_SCHEMA: dict[str, Any] = {
         },
         "start": _text,
         "steps": {"type": "array", "items": _step, "minItems": 1},
+        "documents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "title", "template", "after"],
+                "properties": {
+                    "id": {"type": "string", "pattern": STEP_ID_PATTERN},
+                    "title": _text,
+                    "template": {"type": "string", "pattern": r"^[a-z0-9_]+(/[a-z0-9_]+)*\.html$"},
+                    "after": _text,
+                    "numbering": _text,
+                },
+            },
+        },
         "escalation": _escalation,
         "case_deadline": {
             "oneOf": [

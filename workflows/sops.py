@@ -17,10 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
-from .sop_schema import CASE_COLUMNS, DURATION_PATTERN, LIST_FIELD_TYPES, SOP_SCHEMA
+from .sop_schema import (
+    CASE_COLUMNS,
+    DISPOSITION_PARTS,
+    DURATION_PATTERN,
+    LIST_FIELD_TYPES,
+    POSITION_FIELD_TYPES,
+    SOP_SCHEMA,
+)
 
 MSG_YAML_SYNTAX = _("not valid YAML: %(detail)s")
 MSG_NOT_MAPPING = _("an SOP file must be a mapping of keys to values")
@@ -74,6 +82,10 @@ MSG_CARRY_OPTIONAL = _("sub-case SOP %(sop)s requires '%(field)s', but it is opt
 MSG_DEADLINE_FIELD = _("'%(field)s' is not a date field of the intake or a step")
 MSG_APPROVAL_ONLY_TASKS = _("only a task step can need approval")
 MSG_RESERVED_STEP = _("step id '%(id)s' is reserved by the engine; choose another")
+MSG_DISPOSITION_FIELD = _("'%(field)s' is not a field of this step of type %(types)s")
+MSG_DUE_WITHOUT_DISPOSITION = _("no step of this SOP gives a disposition (disposition) whose batas waktu to follow")
+MSG_DOCUMENT_TEMPLATE = _("template '%(template)s' is not in %(directory)s")
+MSG_DUPLICATE_DOCUMENT = _("document id '%(id)s' is used twice")
 
 _EXPECTED_TYPES = {
     "string": _("text"),
@@ -435,7 +447,7 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
             ids[step["id"]] = i
 
     position_fields = {f["name"] for f in data["intake"].get("kelengkapan", {}).get("fields", [])
-                       if f["type"] == "position"}
+                       if f["type"] in POSITION_FIELD_TYPES}
     yield from _lint_fields(["intake", "kelengkapan"], data["intake"].get("kelengkapan", {}), set(), problem)
 
     ends = 0
@@ -479,7 +491,8 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
         kelengkapan = step.get("kelengkapan", {})
         branch_keys = {b["key"] for b in (decision or {}).get("branches", [])}
         yield from _lint_fields([*where, "kelengkapan"], kelengkapan, branch_keys, problem)
-        position_fields |= {f["name"] for f in kelengkapan.get("fields", []) if f["type"] == "position"}
+        position_fields |= {f["name"] for f in kelengkapan.get("fields", []) if f["type"] in POSITION_FIELD_TYPES}
+        yield from _lint_disposition([*where, "disposition"], step.get("disposition"), kelengkapan, problem)
         yield from _lint_waktu([*where, "waktu"], step.get("waktu"), problem)
         for level_where, level in _escalation_levels([*where, "escalation"], step.get("escalation")):
             yield from _lint_level(level_where, level, roles, problem)
@@ -492,6 +505,11 @@ def _lint(data: dict[str, Any], lines: _LineIndex, display: str, path: Path) -> 
         yield from _lint_level(level_where, level, roles, problem)
 
     yield from _lint_subcases(data, problem)
+    if not any("disposition" in step for step in steps):
+        for i, step in enumerate(steps):
+            if step.get("due_from_disposition"):
+                yield problem(["steps", i, "due_from_disposition"], MSG_DUE_WITHOUT_DISPOSITION)
+    yield from _lint_documents(data.get("documents", []), ids, problem)
     deadline = data.get("case_deadline")
     if isinstance(deadline, dict) and data_fields(data).get(deadline["field"], {}).get("type") != "date":
         yield problem(["case_deadline", "field"], MSG_DEADLINE_FIELD % {"field": deadline["field"]})
@@ -565,6 +583,34 @@ def _lint_fields(where: list[str | int], kelengkapan: dict[str, Any], branch_key
         if spec["name"] in names:
             yield problem([*where, "attachments", a, "name"], MSG_DUPLICATE_FIELD % {"name": spec["name"]})
         names.add(spec["name"])
+
+
+def _lint_disposition(where: list[str | int], block: dict[str, str] | None, kelengkapan: dict[str, Any],
+                      problem: Any) -> Iterator[SopProblem]:
+    """Each part of a step's disposition block names a field of that step of a fitting type."""
+    if block is None:
+        return
+    types = {f["name"]: f["type"] for f in kelengkapan.get("fields", [])}
+    for part, name in block.items():
+        if types.get(name) not in DISPOSITION_PARTS[part]:
+            yield problem([*where, part], MSG_DISPOSITION_FIELD % {"field": name,
+                                                                 "types": ", ".join(DISPOSITION_PARTS[part])})
+
+
+def _lint_documents(documents: list[dict[str, Any]], ids: dict[str, int], problem: Any) -> Iterator[SopProblem]:
+    """Output documents name an existing template and a step of this SOP after which they can be printed."""
+    directory = settings.SOP_DOCUMENT_TEMPLATES_DIR
+    seen: set[str] = set()
+    for d, document in enumerate(documents):
+        where: list[str | int] = ["documents", d]
+        if document["id"] in seen:
+            yield problem([*where, "id"], MSG_DUPLICATE_DOCUMENT % {"id": document["id"]})
+        seen.add(document["id"])
+        if not (directory / document["template"]).is_file():
+            yield problem([*where, "template"], MSG_DOCUMENT_TEMPLATE % {"template": document["template"],
+                                                                       "directory": directory})
+        if document["after"] not in ids:
+            yield problem([*where, "after"], MSG_UNKNOWN_STEP % {"step": document["after"]})
 
 
 def _lint_waktu(where: list[str | int], waktu: Any, problem: Any) -> Iterator[SopProblem]:

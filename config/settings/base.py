@@ -102,6 +102,8 @@ MEDIA_URL = "media/"
 
 # The SOP library loaded at start-up and by `manage.py sop load`.
 SOP_DEFINITIONS_DIR = Path(env("SOP_DEFINITIONS_DIR", str(BASE_DIR / "sop_definitions")))
+# Templates of the documents SOPs name as outputs (`documents:` in an SOP file), e.g. surat izin, berita acara.
+SOP_DOCUMENT_TEMPLATES_DIR = SOP_DEFINITIONS_DIR / "templates"
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CEPAT Biro Umum <cepat@localhost>")
 
