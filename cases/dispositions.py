@@ -24,7 +24,7 @@ from . import errors
 from .audit import audit_append
 from .models import Case, Disposition, DispositionInstruction, DispositionRecipient, Position, User
 from .notifications import notify
-from .org import Acting, users_acting_in
+from .org import Acting, acting_positions, users_acting_in
 
 TITLE_WORD = re.compile(r"\.|^(?:[A-Z]{1,3}|Hj?|Ir|Dr|Drs|Dra|Prof)$")
 
@@ -43,6 +43,15 @@ def received_by(case: Case, position_ids: Iterable[int]) -> Disposition | None:
         .order_by("-given_at", "-pk")
         .first()
     )
+
+
+def giver_for(user: User, case: Case) -> Acting | None:
+    """The position through which `user` may dispose the case on their own initiative: one that received a
+    disposition on it, else a head-of-unit position; None when they hold neither."""
+    acting = acting_positions(user)
+    addressed = set(DispositionRecipient.objects.filter(disposition__case=case).values_list("position_id", flat=True))
+    eligible = [a for a in acting if a.position_id in addressed] + [a for a in acting if a.is_head]
+    return eligible[0] if eligible else None
 
 
 def effective_due(disposition: Disposition | None) -> datetime.date | None:

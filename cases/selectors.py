@@ -17,6 +17,7 @@ from workflows.sop_schema import POSITION_FIELD_TYPES, SERVICE_AREAS
 from workflows.sops import data_fields
 
 from .access import is_auditor, may_start_sop, supervising, visible_cases
+from .dispositions import DispositionNode, disposition_tree, giver_for
 from .models import AuditEvent, Case, DispositionInstruction, Position, User
 from .org import acting_positions
 
@@ -112,8 +113,8 @@ def _display(spec: dict[str, Any] | None, value: Any, positions: dict[int, str])
     return str(value)
 
 
-def case_data_rows(case: Case) -> list[tuple[str, str]]:
-    """The case's data as (label, readable value), labelled from the SOP it runs on."""
+def case_data_display(case: Case) -> dict[str, tuple[str, str]]:
+    """The case's data as name -> (label, readable value), labelled from the SOP it runs on."""
     specs = data_fields(case.sop_version.definition)
     position_ids = [
         pk for k, v in case.data.items() if specs.get(k, {}).get("type") in POSITION_FIELD_TYPES for pk in _as_ids(v)
@@ -121,10 +122,15 @@ def case_data_rows(case: Case) -> list[tuple[str, str]]:
     positions = {
         p.pk: f"{p.title} — {p.unit.name}" for p in Position.objects.filter(pk__in=position_ids).select_related("unit")
     }
-    return [
-        (specs[name]["label"] if name in specs else name, _display(specs.get(name), value, positions))
+    return {
+        name: (specs[name]["label"] if name in specs else name, _display(specs.get(name), value, positions))
         for name, value in case.data.items()
-    ]
+    }
+
+
+def case_data_rows(case: Case) -> list[tuple[str, str]]:
+    """The case's data as (label, readable value)."""
+    return list(case_data_display(case).values())
 
 
 def _decision_label(step: dict[str, Any] | None, key: str) -> str:
@@ -175,4 +181,27 @@ def open_escalations(*, user: User) -> QuerySet[Escalation]:
         Escalation.objects.filter(still_late, state=Escalation.State.OPEN, position_id__in=positions)
         .select_related("case__unit", "case__sop_version", "task__owner", "rung__clock", "position")
         .order_by("created_at")
+    )
+
+
+@dataclass(frozen=True)
+class DispositionPanel:
+    """The case page's dispositions: the tree, whether the viewer may give one, and what can be printed."""
+
+    tree: list[DispositionNode]
+    can_dispose: bool
+    has_sheet: bool
+    documents: list[dict[str, Any]]
+
+
+def disposition_panel(*, case: Case, user: User) -> DispositionPanel:
+    from reports.sop_outputs import available_documents
+
+    definition = case.sop_version.definition
+    read_only = is_auditor(user) and supervising(user, case) is None
+    return DispositionPanel(
+        tree=disposition_tree(case),
+        can_dispose=case.is_open and not read_only and giver_for(user, case) is not None,
+        has_sheet=any("disposition" in step for step in definition["steps"]) or case.dispositions.exists(),
+        documents=available_documents(case),
     )

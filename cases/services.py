@@ -30,7 +30,7 @@ from workflows.sop_schema import CASE_COLUMNS
 from . import dispositions, errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
-from .models import Attachment, Case, Comment, Disposition, DispositionRecipient, Position, Unit, User
+from .models import Attachment, Case, Comment, Disposition, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
@@ -196,14 +196,9 @@ def disposition_give(
     if not can_view_case(acting_user, case):
         raise errors.PermissionDenied(errors.NOT_ALLOWED)
     _require_not_auditor_only(acting_user)
-    acting = acting_positions(acting_user)
-    addressed = set(
-        DispositionRecipient.objects.filter(disposition__case=case).values_list("position_id", flat=True)
-    )
-    eligible = [a for a in acting if a.position_id in addressed] + [a for a in acting if a.is_head]
-    if not eligible:
+    giver = dispositions.giver_for(acting_user, case)
+    if giver is None:
         raise errors.PermissionDenied(errors.DISPOSITION_NOT_OFFICIAL)
-    giver = eligible[0]
     below = unit_subtree_ids([giver.unit_id])
     for position in recipients:
         if position.unit_id not in below:

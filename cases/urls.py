@@ -25,5 +25,8 @@ urlpatterns = [
     path("eskalasi/", views.escalation_list, name="escalations"),
     path("eskalasi/<int:pk>/putuskan/", views.escalation_decide, name="escalation_decide"),
     path("kasus/<int:pk>/riwayat.pdf", views.case_history_print, name="case_history_print"),
+    path("kasus/<int:pk>/disposisi/", views.disposition_give, name="disposition_give"),
+    path("kasus/<int:pk>/lembar-disposisi.pdf", views.disposition_sheet_print, name="disposition_sheet_print"),
+    path("kasus/<int:pk>/dokumen/<slug:output>.pdf", views.sop_output_print, name="sop_output_print"),
     path("verifikasi/<str:code>/", views.document_verify, name="document_verify"),
 ]

@@ -24,9 +24,10 @@ from workflows.models import Escalation, SopVersion
 from . import services
 from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
 from .errors import ApplicationError
+from .forms import DispositionForm
 from .models import Attachment, Case, User
 from .notifications import notifications_mark_read
-from .selectors import case_view, inbox_tasks, open_escalations, queue_tasks, sop_catalogue
+from .selectors import case_view, disposition_panel, inbox_tasks, open_escalations, queue_tasks, sop_catalogue
 from .services import ESCALATION_DECISIONS
 
 
@@ -162,7 +163,11 @@ def case_start(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(request, pk)
-    return render(request, "cases/case_detail.html", {"view": case_view(case=case, user=request.user)})
+    return render(request, "cases/case_detail.html", {
+        "view": case_view(case=case, user=request.user),
+        "dispositions": disposition_panel(case=case, user=request.user),
+        "disposition_form": DispositionForm(),
+    })
 
 
 @login_required
@@ -283,6 +288,19 @@ def language_set(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
+def _printed(request: HttpRequest, case: Case, make: Callable[[], tuple[bytes, object]], prefix: str) -> HttpResponse:
+    """The PDF of a recorded print, shown inline; a refusal goes back to the case page with its message."""
+    try:
+        pdf, document = make()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("cases:case_detail", pk=case.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"{prefix}-{case.reference}-{document.code}.pdf".replace("/", "-")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
 @login_required
 @require_POST
 def case_history_print(request: HttpRequest, pk: int) -> HttpResponse:
@@ -290,15 +308,54 @@ def case_history_print(request: HttpRequest, pk: int) -> HttpResponse:
     from reports.case_history import case_history_pdf
 
     case = _case_or_404(request, pk)
-    try:
-        pdf, document = case_history_pdf(case=case, acting_user=request.user, base_url=request.build_absolute_uri("/"))
-    except ApplicationError as error:
-        messages.error(request, error.message)
+    return _printed(request, case, lambda: case_history_pdf(
+        case=case, acting_user=request.user, base_url=request.build_absolute_uri("/")), "riwayat")
+
+
+@login_required
+@require_POST
+def disposition_sheet_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lembar disposisi (half-folio or A4, `kertas`) as PDF, recorded like every print."""
+    from reports.lembar_disposisi import PAPERS, lembar_disposisi_pdf
+
+    case = _case_or_404(request, pk)
+    paper = request.POST.get("kertas", "setengah_folio")
+    if paper not in PAPERS:
+        messages.error(request, _("Unknown paper size."))
         return redirect("cases:case_detail", pk=case.pk)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    filename = f"riwayat-{case.reference}-{document.code}.pdf".replace("/", "-")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return _printed(request, case, lambda: lembar_disposisi_pdf(
+        case=case, acting_user=request.user, paper=paper, base_url=request.build_absolute_uri("/")),
+        "lembar-disposisi")
+
+
+@login_required
+@require_POST
+def sop_output_print(request: HttpRequest, pk: int, output: str) -> HttpResponse:
+    """A document the case's SOP names as an output (surat izin, berita acara), recorded like every print."""
+    from reports.sop_outputs import sop_output_pdf
+
+    case = _case_or_404(request, pk)
+    if not any(d["id"] == output for d in case.sop_version.definition.get("documents", [])):
+        raise Http404
+    return _printed(request, case, lambda: sop_output_pdf(
+        case=case, output=output, acting_user=request.user, base_url=request.build_absolute_uri("/")), output)
+
+
+@login_required
+@require_POST
+def disposition_give(request: HttpRequest, pk: int) -> HttpResponse:
+    """A disposisi inisiatif from the case page."""
+    case = _case_or_404(request, pk)
+    form = DispositionForm(request.POST)
+    if not form.is_valid():
+        for field, problems in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(problems)}" if label else " ".join(problems))
+        return redirect("cases:case_detail", pk=case.pk)
+    data = form.cleaned_data
+    return _act(request, case.pk, lambda: services.disposition_give(
+        case_id=case.pk, acting_user=request.user, recipients=data["recipients"], instructions=data["instructions"],
+        note=data["note"], due_date=data["due_date"]), _("Disposition given."))
 
 
 def document_verify(request: HttpRequest, code: str) -> HttpResponse:

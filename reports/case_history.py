@@ -16,19 +16,14 @@ count in), with calendar time in brackets.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 
-from cases import errors
-from cases.access import can_view_case
-from cases.audit import audit_append, audit_verify
+from cases.audit import audit_verify
 from cases.models import AuditEvent, Case, User
 from workflows.calendar import WorkingCalendar, calendar_for_unit, format_local
 from workflows.durations import describe_duration
@@ -36,9 +31,7 @@ from workflows.models import Escalation, SlaClock
 from workflows.sla import clock_status, clock_step
 
 from .models import PrintedDocument
-from .sop_document import KOP_LINES
-
-DOCUMENT_PRINTED = "document_printed"
+from .printing import DOCUMENT_PRINTED, css_string, kop_for, print_case_document, qr_svg_data_uri, verification_url
 
 TITLE = "RIWAYAT KASUS"
 SUBTITLE = "Jejak audit lengkap untuk pemeriksaan"
@@ -97,8 +90,6 @@ FOOTER_PAGE = ("Halaman ", " dari ")
 # Actions the AuditEvent.Action choices may not name yet.
 EXTRA_ACTION_LABELS = {DOCUMENT_PRINTED: "dokumen dicetak"}
 
-QR_ERROR = "m"
-QR_SCALE = 4
 
 
 @dataclass(frozen=True)
@@ -115,19 +106,6 @@ class EventRow:
 
 
 # --- public --------------------------------------------------------------------------------------------------------
-
-
-def verification_url(code: str, *, base_url: str | None = None) -> str:
-    """The verification page of a code: absolute when a base URL is given or configured (CEPAT_BASE_URL)."""
-    base = base_url if base_url is not None else getattr(settings, "CEPAT_BASE_URL", "")
-    return base.rstrip("/") + reverse("cases:document_verify", args=[code])
-
-
-def qr_svg_data_uri(payload: str) -> str:
-    """The QR code of `payload` as an SVG data URI (segno, error correction M)."""
-    import segno
-
-    return segno.make(payload, error=QR_ERROR).svg_data_uri(scale=QR_SCALE, border=2)
 
 
 def case_history_html(
@@ -154,33 +132,14 @@ def case_history_pdf(
 
     Refused (cases.errors.PermissionDenied) when `acting_user` may not view the case.
     """
-    from weasyprint import HTML  # imported late: loading WeasyPrint is slow and only printing needs it
-
     case = Case.objects.select_related("unit", "sop_version", "parent__sop_version").get(pk=case.pk)
-    if not can_view_case(acting_user, case):
-        raise errors.PermissionDenied(errors.NOT_ALLOWED)
-    head = case.events.order_by("-case_seq").values_list("case_seq", "hash").first()
-    head_seq, head_hash = head if head else (0, "")
-    document = PrintedDocument(
-        kind=PrintedDocument.Kind.CASE_HISTORY, case=case, printed_by=acting_user, printed_at=timezone.now(),
-        chain_head=head_hash,
-    )
-    html = case_history_html(
-        case=case, code=document.code, printed_by=acting_user, printed_at=document.printed_at, base_url=base_url,
-        up_to_seq=head_seq,
-    )
-    pdf = HTML(string=html).write_pdf()
-    document.content_sha256 = hashlib.sha256(pdf).hexdigest()
-    with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        document.save(force_insert=True)
-        audit_append(
-            action=DOCUMENT_PRINTED, actor=acting_user, case=locked,
-            after={"kind": document.kind, "code": document.code, "sha256": document.content_sha256,
-                   "chain_head": head_hash},
-            note=f"{document.get_kind_display()} {document.code}",
-        )
-    return pdf, document
+
+    def render(document: PrintedDocument, head_seq: int) -> str:
+        return case_history_html(case=case, code=document.code, printed_by=acting_user,
+                                 printed_at=document.printed_at, base_url=base_url, up_to_seq=head_seq)
+
+    return print_case_document(case=case, acting_user=acting_user, kind=PrintedDocument.Kind.CASE_HISTORY,
+                               render=render)
 
 
 def action_label(action: str) -> str:
@@ -189,10 +148,6 @@ def action_label(action: str) -> str:
     if action in labels:
         return str(labels[action])
     return EXTRA_ACTION_LABELS.get(action, action)
-
-
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
 # --- context -------------------------------------------------------------------------------------------------------
@@ -214,11 +169,11 @@ def _context(
     broken = audit_verify()
     calendar = calendar_for_unit(case.unit)
     return {
-        "kop_lines": KOP_LINES,
+        "kop": kop_for(case.unit),
         "title": TITLE,
         "subtitle": SUBTITLE,
-        "footer_left": _css_string(FOOTER_LEFT % {"reference": case.reference, "code": code}),
-        "footer_page": f"{_css_string(FOOTER_PAGE[0])} counter(page) {_css_string(FOOTER_PAGE[1])} counter(pages)",
+        "footer_left": css_string(FOOTER_LEFT % {"reference": case.reference, "code": code}),
+        "footer_page": f"{css_string(FOOTER_PAGE[0])} counter(page) {css_string(FOOTER_PAGE[1])} counter(pages)",
         "identity": [
             (LABEL_NOMOR, case.reference),
             (LABEL_PERIHAL, case.subject),

@@ -345,3 +345,24 @@ def load_sop_text(directory: Path, code: str, text: str) -> SopVersion:
     result = sop_library_load(directory=directory)
     assert not result.failed, [str(p) for f in result.failed for p in f.problems]
     return SopVersion.objects.get(code=code, is_current=True)
+
+
+def complete_as(case: Case, username: str, org: dict[str, User], data: dict | None = None,
+                files: dict | None = None) -> Case:
+    """Complete the case's first open step as `username`."""
+    return task_complete(task_id=open_tasks(case)[0].pk, acting_user=org[username], data=data or {}, files=files)
+
+
+def letter_at_disposition(org: dict[str, User], sop_library: dict[str, SopVersion], scan: Callable) -> Case:
+    """An ordinary BU-ADM-01 letter registered (agenda 0412, KKA 000.1.4) and reviewed: it waits for the Kepala
+    Biro's disposition."""
+    case = case_start(sop_version=sop_library[ADM_CODE], acting_user=org["agendaris1"],
+                      data={**ADM_INTAKE, "derajat": "biasa"})
+    complete_as(case, "agendaris1", org)
+    complete_as(case, "agendaris1", org, {"_keputusan": "ya"})
+    complete_as(case, "agendaris1", org, agenda_data(derajat="biasa"), {"pindaian_surat": scan("surat.pdf")})
+    complete_as(case, "agendaris1", org, {"_keputusan": "tidak"})
+    complete_as(case, "kasubbag.surat", org)
+    complete_as(case, "kabag.tu", org)
+    assert open_tasks(case)[0].flow_task.name == "disposisi"
+    return case

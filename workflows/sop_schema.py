@@ -253,13 +253,19 @@ SOP_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["id", "title", "template", "after"],
+                "required": ["id", "title", "template", "from_step"],
                 "properties": {
                     "id": {"type": "string", "pattern": STEP_ID_PATTERN},
                     "title": _text,
                     "template": {"type": "string", "pattern": r"^[a-z0-9_]+(/[a-z0-9_]+)*\.html$"},
-                    "after": _text,
-                    "numbering": _text,
+                    "from_step": _text,
+                    "signed_by": {"type": "array", "items": _text, "minItems": 1},
+                    "numbering": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["kind", "kka"],
+                        "properties": {"kind": {"type": "string", "pattern": STEP_ID_PATTERN}, "kka": _text},
+                    },
                 },
             },
         },

@@ -598,7 +598,8 @@ def _lint_disposition(where: list[str | int], block: dict[str, str] | None, kele
 
 
 def _lint_documents(documents: list[dict[str, Any]], ids: dict[str, int], problem: Any) -> Iterator[SopProblem]:
-    """Output documents name an existing template and a step of this SOP after which they can be printed."""
+    """Output documents name an existing template, the step from which they can be printed and the steps whose doers
+    sign them."""
     directory = settings.SOP_DOCUMENT_TEMPLATES_DIR
     seen: set[str] = set()
     for d, document in enumerate(documents):
@@ -609,8 +610,11 @@ def _lint_documents(documents: list[dict[str, Any]], ids: dict[str, int], proble
         if not (directory / document["template"]).is_file():
             yield problem([*where, "template"], MSG_DOCUMENT_TEMPLATE % {"template": document["template"],
                                                                        "directory": directory})
-        if document["after"] not in ids:
-            yield problem([*where, "after"], MSG_UNKNOWN_STEP % {"step": document["after"]})
+        if document["from_step"] not in ids:
+            yield problem([*where, "from_step"], MSG_UNKNOWN_STEP % {"step": document["from_step"]})
+        for s, step in enumerate(document.get("signed_by", [])):
+            if step not in ids:
+                yield problem([*where, "signed_by", s], MSG_UNKNOWN_STEP % {"step": step})
 
 
 def _lint_waktu(where: list[str | int], waktu: Any, problem: Any) -> Iterator[SopProblem]:

@@ -14,8 +14,10 @@ from cases.access import can_view_case
 from cases.dispositions import disposition_tree, paraf_of
 from cases.errors import ApplicationError, PermissionDenied
 from cases.models import AuditEvent, Case, Disposition, DispositionInstruction, Notification, Position
-from cases.services import disposition_give, task_complete
-from tests.builders import ADM_INTAKE, agenda_data, open_tasks
+from cases.services import disposition_give
+from tests.builders import complete_as as complete
+from tests.builders import letter_at_disposition as at_disposition
+from tests.builders import open_tasks
 from workflows.forms import step_form_class
 from workflows.models import SlaClock
 
@@ -26,26 +28,6 @@ MONDAY = datetime.datetime(2026, 11, 23, 8, 0, tzinfo=WIT)
 
 def wit(*args: int) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=WIT)
-
-
-def complete(case: Case, username: str, org, data: dict | None = None, files: dict | None = None) -> Case:
-    return task_complete(task_id=open_tasks(case)[0].pk, acting_user=org[username], data=data or {}, files=files)
-
-
-def at_disposition(org, sop_library, scan) -> Case:
-    """A letter registered and reviewed: it waits for the Kepala Biro's disposition."""
-    from cases.services import case_start
-
-    case = case_start(sop_version=sop_library["BU-ADM-01"], acting_user=org["agendaris1"],
-                      data={**ADM_INTAKE, "derajat": "biasa"})
-    complete(case, "agendaris1", org)
-    complete(case, "agendaris1", org, {"_keputusan": "ya"})
-    complete(case, "agendaris1", org, agenda_data(derajat="biasa"), {"pindaian_surat": scan("surat.pdf")})
-    complete(case, "agendaris1", org, {"_keputusan": "tidak"})
-    complete(case, "kasubbag.surat", org)
-    complete(case, "kabag.tu", org)
-    assert open_tasks(case)[0].flow_task.name == "disposisi"
-    return case
 
 
 def state(case: Case) -> tuple:
