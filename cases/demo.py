@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from workflows.models import SopVersion
 
 from .models import Case, Delegation, Position, PositionHolding, Role, Unit, User
-from .services import case_start, task_complete
+from .services import case_start, disposition_give, task_complete
 
 DEMO_PASSWORD = "cepat-demo-2026"  # noqa: S105 - published demo logins, never a production account
 
@@ -114,6 +115,28 @@ def pdf_stub(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, body.getvalue(), content_type="application/pdf")
 
 
+KOP_LINES = "PEMERINTAH PROVINSI MALUKU\nSEKRETARIAT DAERAH\nBIRO UMUM"
+KOP_ADDRESS = "Jalan Pattimura No. 1, Ambon 97124 · Telepon (0911) 352211 · biroumum@malukuprov.go.id"
+
+
+def demo_letterhead() -> None:
+    """The Biro Umum's kop with a stand-in logo (a plain shield: the provincial emblem is not ours to ship)."""
+    from PIL import Image, ImageDraw
+
+    biro = Unit.objects.get(code="biro-umum")
+    biro.kop_lines, biro.kop_address = KOP_LINES, KOP_ADDRESS
+    if not biro.logo:
+        image = Image.new("RGBA", (240, 280), (255, 255, 255, 0))
+        draw = ImageDraw.Draw(image)
+        draw.polygon([(12, 12), (228, 12), (228, 170), (120, 268), (12, 170)], fill="#1f4e8c", outline="#c9a227",
+                     width=10)
+        draw.ellipse([(80, 70), (160, 150)], fill="#c9a227")
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        biro.logo.save("biro-umum.png", SimpleUploadedFile("biro-umum.png", buffer.getvalue()), save=False)
+    biro.save()
+
+
 @transaction.atomic
 def demo_org_chart(*, valid_from: datetime.date, today: datetime.date) -> dict[str, User]:
     """Create the org chart and its people (idempotent: existing rows are kept)."""
@@ -156,6 +179,11 @@ def demo_org_chart(*, valid_from: datetime.date, today: datetime.date) -> dict[s
                   "reason": "Cuti tahunan"},
     )
     return users
+
+
+def _days_ahead(days: int) -> str:
+    """A date `days` ahead of today, ISO: batas waktu in the demo stay in the future whenever it is loaded."""
+    return (timezone.localdate() + datetime.timedelta(days=days)).isoformat()
 
 
 def _position(user: User) -> int:
@@ -289,7 +317,7 @@ def _letters(users: dict[str, User]) -> list[Case]:
     _do(answered, "telaah_kabag", users["kabag.tu"], {"catatan_kabag": "Mohon disposisi ke Bagian Aset"})
     _do(answered, "disposisi", users["karo"],
         {"diteruskan_kepada": _position(users["kabag.aset"]), "instruksi": ["proses_lebih_lanjut", "siapkan_jawaban"],
-         "catatan_disposisi": "Siapkan data dan jawaban kepada BPKAD", "batas_waktu": "2026-11-27"})
+         "catatan_disposisi": "Siapkan data dan jawaban kepada BPKAD", "batas_waktu": _days_ahead(4)})
     _do(answered, "distribusi", users["agendaris1"])
     _do(answered, "disposisi_lanjutan", users["kabag.aset"],
         {"_keputusan": "ya", "diteruskan_kepada": _position(users["kasubbag.aset"]), "instruksi": ["siapkan_jawaban"],
@@ -303,6 +331,11 @@ def _letters(users: dict[str, User]) -> list[Case]:
         {"tujuan_surat": "Kepala BPKAD Provinsi Maluku", "kode_klasifikasi": "000.2.3",
          "tembusan": "Kepala Biro Umum (sebagai laporan)"},
         {"konsep_surat": pdf_stub("konsep-jawaban-bpkad.pdf")})
+
+    # The Kabag TU asks the archivist, on her own initiative, to pull the earlier BPKAD correspondence.
+    disposition_give(case_id=answered.pk, acting_user=users["kabag.tu"],
+                     recipients=[Position.objects.get(pk=_position(users["arsiparis"]))],
+                     instructions=["untuk_diketahui"], note="Siapkan berkas surat BPKAD Semester I sebagai pembanding")
 
     received = _incoming_letter(
         users, "Undangan upacara peringatan HUT KORPRI ke-55", "BKD Provinsi Maluku",

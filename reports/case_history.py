@@ -24,12 +24,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from cases.audit import audit_verify
+from cases.dispositions import case_dispositions
 from cases.models import AuditEvent, Case, User
 from workflows.calendar import WorkingCalendar, calendar_for_unit, format_local
 from workflows.durations import describe_duration
 from workflows.models import Escalation, SlaClock
 from workflows.sla import clock_status, clock_step
 
+from .lembar_disposisi import disposition_rows
 from .models import PrintedDocument
 from .printing import DOCUMENT_PRINTED, css_string, kop_for, print_case_document, qr_svg_data_uri, verification_url
 
@@ -62,6 +64,10 @@ VERIFY_HINT = "Pindai kode QR atau buka alamat ini untuk memeriksa keaslian doku
 CAPTION_SLA = "Standar waktu per langkah"
 CAPTION_EVENTS = "Peristiwa (%(count)d)"
 CAPTION_RELATIONS = "Kasus terkait"
+CAPTION_DISPOSITIONS = "Disposisi (%(count)d)"
+HEAD_DISPOSITIONS = ("Tk.", "Dari", "Kepada", "Instruksi", "Catatan", "Batas waktu", "Paraf", "Tanggal")
+NO_DISPOSITIONS = "Tidak ada disposisi pada kasus ini."
+INITIATIVE = "inisiatif"
 HEAD_SLA = ("Langkah", "Standar waktu", "Mulai", "Batas waktu", "Selesai", "Hasil")
 HEAD_EVENTS = ("No.", "Waktu", "Pelaku (atas nama)", "Langkah", "Tindakan", "Catatan dan lampiran")
 HEAD_RELATIONS = ("Hubungan", "Nomor kasus", "Perihal", "SOP", "Status")
@@ -165,6 +171,7 @@ def _context(
     names = dict(case.attachments.values_list("sha256", "original_name"))
     decisions = dict(Escalation.Decision.choices)
     rows = [_event_row(event, zone, steps, names, decisions) for event in events]
+    dispositions = disposition_rows(list(case_dispositions(case)), zone)
     head = events[-1] if events else None
     broken = audit_verify()
     calendar = calendar_for_unit(case.unit)
@@ -203,6 +210,11 @@ def _context(
         "head_relations": HEAD_RELATIONS,
         "relations": _relations(case, steps),
         "no_relations": NO_RELATIONS,
+        "caption_dispositions": CAPTION_DISPOSITIONS % {"count": len(dispositions)},
+        "head_dispositions": HEAD_DISPOSITIONS,
+        "dispositions": dispositions,
+        "no_dispositions": NO_DISPOSITIONS,
+        "initiative": INITIATIVE,
         "caption_events": CAPTION_EVENTS % {"count": len(rows)},
         "head_events": HEAD_EVENTS,
         "zone_abbreviation": timezone.now().astimezone(calendar.zone).tzname(),

@@ -97,6 +97,11 @@ def _recipients(disposition: Disposition) -> str:
     return "; ".join(r.position.title for r in disposition.addressed.all())
 
 
+def disposition_rows(dispositions: list[Disposition], zone: str) -> list[DispositionRow]:
+    """One printable row per disposition (as given by `cases.dispositions.case_dispositions`)."""
+    return [_row(d, zone) for d in dispositions]
+
+
 def _row(disposition: Disposition, zone: str) -> DispositionRow:
     giver = disposition.from_position.title
     if disposition.on_behalf_of_id:
@@ -127,7 +132,7 @@ def _context(
         DispositionInstruction.objects.filter(active=False, code__in=used)
     )
     chosen = {i.code for i in first.instructions.all()} if first else set()
-    rows = [_row(d, zone) for d in dispositions]
+    rows = disposition_rows(dispositions, zone)
     url = verification_url(code, base_url=base_url)
     width, height = PAPERS[paper]
     data = case.data

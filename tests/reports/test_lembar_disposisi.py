@@ -169,3 +169,13 @@ def test_the_command_writes_the_sheet(disposed, org, tmp_path, capsys):
     assert document.content_sha256 == hashlib.sha256(pdf).hexdigest()
     assert document.code in capsys.readouterr().out
     assert page_size_mm(pdf) == (165.0, 215.0)
+
+
+def test_the_case_history_for_auditors_lists_the_dispositions_too(disposed, org):
+    from reports.case_history import case_history_pdf
+
+    pdf, _document = case_history_pdf(case=disposed, acting_user=org["auditor"])
+    text = squeezed("".join(pdf_pages(pdf)))
+    assert "Disposisi(2)" in text
+    assert squeezed("2 Kepala Bagian Rumah Tangga Kepala Subbagian Rumah Tangga Siapkan jawaban / konsep") in text
+    assert "disposisidiberikan" in text  # the events themselves

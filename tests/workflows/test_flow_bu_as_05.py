@@ -284,3 +284,25 @@ def test_settling_damaged_stock_without_describing_it_is_refused(opname, org, po
     )
     assert walk.case.children.filter(parent_step="usul_hapus_persediaan").count() == 0
     walk.assert_audit_trail()
+
+
+def test_the_ba_stock_opname_is_printed_from_the_case_for_the_team_to_sign(opname, org, pos, scan):
+    from reports.printing import verification_url
+    from reports.sop_outputs import available_documents, sop_output_pdf
+    from tests.reports.pdfs import pdf_pages, qr_payloads, squeezed
+
+    walk = opname()
+    [child] = assigned_and_prepared(walk, pos, STORES[:1])
+    count(org, pos, scan, child)
+    expect_join(walk, "hitung_fisik", "pengurus.barang")
+    walk.do("bandingkan", "analis.aset", {"_keputusan": "tidak_ada"}, offered={pos["analis.aset"]})
+    assert [d["id"] for d in available_documents(walk.case)] == ["ba_stock_opname"]
+
+    pdf, document = sop_output_pdf(case=walk.case, output="ba_stock_opname", acting_user=org["analis.aset"])
+
+    text = squeezed("".join(pdf_pages(pdf)))
+    for expected in ["BERITAACARASTOCKOPNAME", "Nomor:000.2.1/1/SUBBAG-ASET/2026", "094/88/BU/2026",
+                     "SemesterII2026", "23Desember2026", "1GudangATK", "Tidakterdapatselisih",
+                     "MarthinWattimury,S.T.", "AhmadMarasabessy,S.T.", "KepalaSubbagianPerlengkapandanAset"]:
+        assert expected in text, expected
+    assert qr_payloads(pdf) == [verification_url(document.code)]

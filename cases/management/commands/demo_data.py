@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from cases.demo import DEMO_PASSWORD, PEOPLE, demo_cases, demo_org_chart
+from cases.demo import DEMO_PASSWORD, PEOPLE, demo_cases, demo_letterhead, demo_org_chart
 from cases.models import Case
 
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         if not options["dry_run"]:
             today = timezone.localdate()
             users = demo_org_chart(valid_from=today.replace(month=1, day=1), today=today)
+            demo_letterhead()
             if not Case.objects.exists():
                 cases = demo_cases(users)
                 self.stdout.write(f"{len(cases)} demo cases created")
