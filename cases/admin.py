@@ -8,8 +8,19 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Case, Delegation, Position, PositionHolding, Role, Unit, User
-from .services import unit_save
+from .models import (
+    AuditEvent,
+    Case,
+    Delegation,
+    Disposition,
+    DispositionInstruction,
+    Position,
+    PositionHolding,
+    Role,
+    Unit,
+    User,
+)
+from .services import instruction_save, unit_save
 
 
 class PositionHoldingInline(admin.TabularInline):
@@ -40,6 +51,10 @@ class UnitAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind", "parent", "time_zone")
     list_filter = ("kind",)
     search_fields = ("code", "name")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "parent", "time_zone")}),
+        (_("Letterhead (kop) of printed documents"), {"fields": ("kop_lines", "kop_address", "logo")}),
+    )
     inlines = [PositionInline]
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
@@ -94,6 +109,28 @@ class CaseAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "nomor_agenda", "subject")
 
 
+@admin.register(DispositionInstruction)
+class DispositionInstructionAdmin(admin.ModelAdmin):
+    """The "Dengan hormat harap" checklist; a box no longer used is switched off, not deleted (old sheets show it)."""
+
+    list_display = ("label", "code", "order", "active")
+    list_editable = ("order", "active")
+    list_filter = ("active",)
+
+    def save_model(self, request: HttpRequest, obj: DispositionInstruction, form: Any, change: bool) -> None:
+        instruction_save(instruction=obj, acting_user=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Disposition)
+class DispositionAdmin(ReadOnlyAdmin):
+    list_display = ("case", "level", "from_position", "given_by", "due_date", "initiative", "given_at")
+    list_filter = ("initiative", "level")
+    search_fields = ("case__reference", "note")
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("global_seq", "at", "case", "actor", "on_behalf_of", "action", "step")
@@ -103,6 +140,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 # Numbering registers. Appended here (imports local to this section) so the section stays self-contained.
 from .models import NumberRegister, NumberReservation  # noqa: E402
+from .numbering import register_save  # noqa: E402
 
 
 class NumberReservationInline(admin.TabularInline):
@@ -137,11 +175,7 @@ class NumberRegisterAdmin(admin.ModelAdmin):
         return ("last_seq",)
 
     def save_model(self, request: HttpRequest, obj: NumberRegister, form: Any, change: bool) -> None:
-        # Never write last_seq from a form loaded earlier: a number issued meanwhile would be handed out again.
-        if change:
-            obj.save(update_fields=["kka", "template", "unit_code"])
-        else:
-            obj.save()
+        register_save(register=obj, acting_user=request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

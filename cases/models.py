@@ -353,6 +353,8 @@ class AuditEvent(models.Model):
         NUMBER_RECORDED = "number_recorded", _("number entered by hand")
         DOCUMENT_PRINTED = "document_printed", _("document printed")
         DISPOSITION_GIVEN = "disposition_given", _("disposition given")
+        NUMBER_REGISTER_SAVED = "number_register_saved", _("numbering register changed")
+        INSTRUCTION_SAVED = "instruction_saved", _("disposition instruction changed")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -30,6 +30,33 @@ NUMBER_NOT_FOUND = _("No such number reservation.")
 ACTION_RESERVED = "number_reserved"
 ACTION_CANCELLED = "number_cancelled"
 ACTION_RECORDED = "number_recorded"
+ACTION_REGISTER_SAVED = "number_register_saved"
+REGISTER_SETTINGS = ("kka", "template", "unit_code")
+
+
+@transaction.atomic
+def register_save(*, register: NumberRegister, acting_user: User) -> NumberRegister:
+    """Create a register or change its settings (KKA, template, unit code) from the admin, recorded in the audit trail.
+
+    The running number is never written from a form (a number issued meanwhile would be handed out again), and a
+    register that has issued numbers keeps its unit, kind and year.
+    """
+    register.full_clean(exclude=["last_seq"])
+    if register.pk is None:
+        register.save()
+        before: dict[str, object] = {}
+    else:
+        locked = NumberRegister.objects.select_for_update().get(pk=register.pk)
+        before = {name: getattr(locked, name) for name in REGISTER_SETTINGS}
+        register.save(update_fields=list(REGISTER_SETTINGS))
+    after = {name: getattr(register, name) for name in REGISTER_SETTINGS}
+    if before != after:
+        audit_append(
+            action=ACTION_REGISTER_SAVED, actor=acting_user, before=before,
+            after={"register": register.pk, "unit": register.unit.code, "kind": register.kind, "year": register.year,
+                   **after},
+        )
+    return register
 
 
 def _require_may_number(user: User) -> None:

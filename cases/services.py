@@ -30,7 +30,7 @@ from workflows.sop_schema import CASE_COLUMNS
 from . import dispositions, errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
-from .models import Attachment, Case, Comment, Disposition, Position, Unit, User
+from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
@@ -39,16 +39,32 @@ OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 @transaction.atomic
 def unit_save(*, unit: Unit, acting_user: User) -> Unit:
-    """Save an org-chart unit from the admin; a change of time zone moves every due moment of its cases, so it is
-    recorded in the audit trail."""
-    before = Unit.objects.filter(pk=unit.pk).values("name", "parent_id", "time_zone").first() if unit.pk else None
+    """Save an org-chart unit from the admin; a change of time zone moves every due moment of its cases and the kop
+    appears on every printed document, so changes are recorded in the audit trail."""
+    fields = ("name", "parent_id", "time_zone", "kop_lines", "kop_address", "logo")
+    before = Unit.objects.filter(pk=unit.pk).values(*fields).first() if unit.pk else None
     unit.full_clean()
     unit.save()
-    after = {"name": unit.name, "parent_id": unit.parent_id, "time_zone": unit.time_zone}
+    after = {name: str(getattr(unit, name) or "") if name == "logo" else getattr(unit, name) for name in fields}
     if before != after:
         audit_append(action="unit_saved", actor=acting_user, before={"code": unit.code, **(before or {})},
                      after={"code": unit.code, **after})
     return unit
+
+
+@transaction.atomic
+def instruction_save(*, instruction: DispositionInstruction, acting_user: User) -> DispositionInstruction:
+    """Add or change a box of the disposition checklist (admin); recorded, since it changes what sheets offer."""
+    fields = ("code", "label", "order", "active")
+    before = (
+        DispositionInstruction.objects.filter(pk=instruction.pk).values(*fields).first() if instruction.pk else None
+    )
+    instruction.full_clean()
+    instruction.save()
+    after = {name: getattr(instruction, name) for name in fields}
+    if before != after:
+        audit_append(action="instruction_saved", actor=acting_user, before=before or {}, after=after)
+    return instruction
 
 
 def user_set_language(*, user: User, language: str) -> None:

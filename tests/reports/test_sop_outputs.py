@@ -133,3 +133,22 @@ documents:
     problems = [str(p) for p in load_sop_file(path).problems]
     assert any("documents[0].template" in p and "tidak/ada.html" in p for p in problems), problems
     assert any("documents[0].signed_by[0]" in p and "siapa" in p for p in problems), problems
+
+
+def test_every_document_the_library_names_compiles_and_reads_only_fields_its_sop_has(sop_library):
+    import re
+
+    from reports.sop_outputs import document_engine
+    from workflows.sops import data_fields
+
+    engine = document_engine()
+    named = 0
+    for version in sop_library.values():
+        fields = set(data_fields(version.definition))
+        for document in version.definition.get("documents", []):
+            template = engine.get_template(document["template"])  # raises on a syntax error
+            source = template.source
+            used = set(re.findall(r"\b(?:isian|data)\.([a-z_][a-z0-9_]*)", source))
+            assert used <= fields, (version.code, document["id"], sorted(used - fields))
+            named += 1
+    assert named == 5
