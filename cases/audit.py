@@ -143,3 +143,26 @@ def _verify_cases() -> ChainBreak | None:
             return ChainBreak(event.global_seq, event.pk, f"case {event.case_id}: does not link to the event before")
         expected_seq, prev_hash = expected_seq + 1, event.hash
     return None
+
+
+def audit_verify_case(case_id: int) -> ChainBreak | None:
+    """Verify one case's events: their hashes, the case chain from its first event, and each event's link to the
+    event before it in the global chain. Reads only the case's events and their global predecessors, so printing
+    or checking one case costs the same however long the whole trail is (`audit_verify` walks all of it)."""
+    events = list(AuditEvent.objects.filter(case_id=case_id).order_by("case_seq"))
+    predecessors = dict(
+        AuditEvent.objects.filter(global_seq__in=[e.global_seq - 1 for e in events]).values_list("global_seq", "hash")
+    )
+    prev_hash = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.case_seq != expected_seq:
+            return ChainBreak(event.global_seq, event.pk, f"case {case_id}: expected case event {expected_seq}")
+        if event.case_prev_hash != prev_hash:
+            return ChainBreak(event.global_seq, event.pk, f"case {case_id}: does not link to the event before")
+        if _event_hash(event) != event.hash:
+            return ChainBreak(event.global_seq, event.pk, "content does not match its hash (edited)")
+        global_prev = predecessors.get(event.global_seq - 1, GENESIS if event.global_seq == 1 else None)
+        if event.global_prev_hash != global_prev:
+            return ChainBreak(event.global_seq, event.pk, "does not link to the event before it")
+        prev_hash = event.hash
+    return None

@@ -42,9 +42,12 @@ from .org import supervisor_position, users_acting_in
 
 GRID = datetime.timedelta(minutes=10)
 MOMENTS = 3000
+ID_LOCK = 7_146_153  # advisory lock key of id reservations
 HISTORY_DAYS = 365
-# Share of cases by lifecycle state: the rest finish (resolved, rejected or cancelled, as their path ends).
+# Share of open cases: 30% of a load, but no more than an office's open backlog (the open work of an office does not
+# grow with its history; the history does). The rest finish: resolved, rejected or cancelled, as their path ends.
 OPEN_SHARE = 0.3
+OPEN_BACKLOG = 3000
 CLOSED_SHARE_OF_RESOLVED = 0.4
 DERAJAT = [("biasa", 0.7), ("segera", 0.2), ("sangat_segera", 0.1)]
 REQUESTER_ROLE = "PMH"
@@ -144,8 +147,9 @@ def _field_value(spec: dict[str, Any], rng: random.Random, positions: list[int],
 class _Planner:
     """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules."""
 
-    def __init__(self, *, rng: random.Random, now: datetime.datetime) -> None:
+    def __init__(self, *, rng: random.Random, now: datetime.datetime, open_share: float) -> None:
         self.rng = rng
+        self.open_share = open_share
         self.now = now
         self.today = timezone.localdate(now)
         calendar_data = calendar_data_load()
@@ -327,14 +331,18 @@ def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
 
 
 def _ids(table: str, count: int) -> Iterator[int]:
-    """A block of `count` fresh ids taken from the table's own sequence in one statement (the load is meant for a
-    database nobody else writes to meanwhile; a concurrent insert could only take an id below the block)."""
+    """A block of `count` fresh ids from the table's own sequence. Loads running in parallel take turns under an
+    advisory lock; an ordinary insert meanwhile could only take an id below the block."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
-            [table, table, count],
-        )
-        last = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_advisory_lock(%s)", [ID_LOCK])
+        try:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+                [table, table, count],
+            )
+            last = cursor.fetchone()[0]
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [ID_LOCK])
     return iter(range(last - count + 1, last + 1))
 
 
@@ -465,7 +473,7 @@ def _case_rows(
     version = plan.version
     path = rng.choice(plan.paths)
     humans = [i for i, n in enumerate(path) if n.kind == "HUMAN"]
-    is_open = rng.random() < OPEN_SHARE and humans
+    is_open = rng.random() < planner.open_share and humans
     derajat = _pick(rng, DERAJAT)
     calendar_unit = plan.unit_id
     # Finished cases started at any time in the past year; open ones in the last weeks, their open step offered
@@ -760,6 +768,10 @@ def _chain(batch: _Batch, events: list[_Event]) -> int:
     return len(events)
 
 
+def default_open_share(cases: int) -> float:
+    return min(OPEN_SHARE, OPEN_BACKLOG / cases)
+
+
 def seed_load(
     *,
     cases: int,
@@ -767,12 +779,18 @@ def seed_load(
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
     now: datetime.datetime | None = None,
+    open_share: float | None = None,
 ) -> LoadResult:
-    """Add `cases` cases (see the module docstring). The org chart and the SOP library must be loaded."""
+    """Add `cases` cases (see the module docstring). The org chart and the SOP library must be loaded.
+
+    `open_share` is the chance of a case to be open; by default 30%, capped so that about OPEN_BACKLOG are open.
+    """
     if not SopVersion.objects.filter(is_current=True).exists():
         raise ValueError("Load the SOP library first (manage.py sop load).")
     now = now or timezone.now()
-    planner = _Planner(rng=random.Random(seed), now=now)  # noqa: S311 - test data, not secrets
+    if open_share is None:
+        open_share = default_open_share(cases)
+    planner = _Planner(rng=random.Random(seed), now=now, open_share=open_share)  # noqa: S311 - test data
     result = LoadResult()
     done = 0
     while done < cases:

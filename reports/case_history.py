@@ -23,7 +23,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from cases.audit import audit_verify
+from cases.audit import audit_verify_case
 from cases.dispositions import case_dispositions
 from cases.models import AuditEvent, Case, User
 from workflows.calendar import WorkingCalendar, calendar_for_unit, format_local
@@ -55,7 +55,7 @@ LABEL_KODE = "Kode verifikasi"
 LABEL_HEAD = "Kepala rantai hash kasus"
 LABEL_HEAD_SEQ = "peristiwa ke-%(seq)d dari %(count)d"
 LABEL_CHAIN = "Rantai audit"
-CHAIN_INTACT = "UTUH — audit_verify() tidak menemukan kerusakan"
+CHAIN_INTACT = "UTUH — audit_verify_case() tidak menemukan kerusakan"
 CHAIN_BROKEN = "RUSAK — %(detail)s"
 CHAIN_EMPTY = "belum ada peristiwa"
 VERIFY_HINT = "Pindai kode QR atau buka alamat ini untuk memeriksa keaslian dokumen:"
@@ -173,7 +173,7 @@ def _context(
     rows = [_event_row(event, zone, steps, names, decisions) for event in events]
     dispositions = disposition_rows(list(case_dispositions(case)), zone)
     head = events[-1] if events else None
-    broken = audit_verify()
+    broken = audit_verify_case(case.pk)
     calendar = calendar_for_unit(case.unit)
     return {
         "kop": kop_for(case.unit),

@@ -1,8 +1,9 @@
 """Checking a printed document against the record: the answer behind its QR code (`/verifikasi/<code>/`).
 
 Anyone holding the document may ask, without logging in, whether it is on record, when it was printed, whether the
-audit trail is intact and whether the case's chain still ends where it did at printing (or has grown since). Which
-document it is (kind, case, who printed it, hashes) is shown only to a logged-in user who may view the case.
+case's audit chain is intact (its events and their links to the global chain: `audit_verify_case`) and whether it
+still ends where it did at printing (or has grown since). Which document it is (kind, case, who printed it, hashes)
+is shown only to a logged-in user who may view the case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cases.access import can_view_case
-from cases.audit import audit_verify
+from cases.audit import audit_verify_case
 from cases.models import AuditEvent, Case, User
 
 from .models import PrintedDocument
@@ -71,7 +72,7 @@ def document_verify(*, code: str, user: User | None, upload_sha256: str | None =
         code=code,
         on_record=True,
         printed_at=document.printed_at,
-        chain_intact=audit_verify() is None,
+        chain_intact=audit_verify_case(case.pk) is None,
         head_in_chain=head_in_chain,
         events_since=since,
         prints_since=prints,

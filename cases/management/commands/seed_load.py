@@ -1,17 +1,28 @@
 """Fill the database with many realistic cases, for benchmarks and scale tests (see cases/load.py)."""
 
+from __future__ import annotations
+
+import multiprocessing
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
 from cases.demo import demo_org_chart
-from cases.load import seed_load
+from cases.load import LoadResult, default_open_share, seed_load
 from cases.models import Position
 from workflows.models import SopVersion
 from workflows.services import sop_library_load
+
+
+def _job(cases: int, batch: int, seed: int, open_share: float, done: Any) -> tuple[int, int, int, int, int]:
+    """One loader process (forked): loads its share and reports each batch on the `done` queue."""
+    connection.close()  # never share the parent's connection
+    result = seed_load(cases=cases, batch_size=batch, seed=seed, open_share=open_share, progress=done.put)
+    return result.cases, result.tasks, result.events, result.clocks, result.dispositions
 
 
 class Command(BaseCommand):
@@ -21,11 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, required=True, help="How many cases to add.")
         parser.add_argument("--batch", type=int, default=2000, help="Cases per transaction (default 2000).")
         parser.add_argument("--seed", type=int, default=0, help="Random seed (the same seed gives the same spread).")
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="Loader processes; one builds rows while another writes (default 1)."
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["cases"] < 1:
-            raise CommandError("--cases must be at least 1.")
+        cases, jobs = options["cases"], options["jobs"]
+        if cases < 1 or jobs < 1:
+            raise CommandError("--cases and --jobs must be at least 1.")
         if not Position.objects.exists():
             today = timezone.localdate()
             demo_org_chart(valid_from=today.replace(month=1, day=1), today=today)
@@ -34,12 +49,31 @@ class Command(BaseCommand):
             sop_library_load()
             self.stdout.write("SOP library loaded.")
         started = time.monotonic()
-        with tqdm(total=options["cases"], unit="case", disable=options["no_progress"], file=self.stderr) as bar:
-            result = seed_load(
-                cases=options["cases"], batch_size=options["batch"], seed=options["seed"], progress=bar.update
-            )
+        with tqdm(total=cases, unit="case", disable=options["no_progress"], file=self.stderr) as bar:
+            if jobs == 1:
+                result = seed_load(cases=cases, batch_size=options["batch"], seed=options["seed"], progress=bar.update)
+            else:
+                result = self._parallel(cases, jobs, options, bar)
         seconds = time.monotonic() - started
         self.stdout.write(
             f"{result.cases} cases, {result.tasks} tasks, {result.clocks} SLA clocks, {result.dispositions} "
             f"dispositions, {result.events} audit events in {seconds:.1f} s ({result.cases / seconds:.0f} cases/s)"
         )
+
+    def _parallel(self, cases: int, jobs: int, options: dict[str, Any], bar: tqdm) -> LoadResult:
+        connection.close()
+        context = multiprocessing.get_context("fork")
+        done = context.Manager().Queue()
+        shares = [cases // jobs + (1 if i < cases % jobs else 0) for i in range(jobs)]
+        with context.Pool(jobs) as pool:
+            pending = [
+                pool.apply_async(_job, (share, options["batch"], options["seed"] + i, default_open_share(cases), done))
+                for i, share in enumerate(shares)
+            ]
+            loaded = 0
+            while loaded < cases:
+                size = done.get()
+                loaded += size
+                bar.update(size)
+            totals = [sum(column) for column in zip(*(p.get() for p in pending), strict=True)]
+        return LoadResult(*totals)
