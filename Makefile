@@ -12,7 +12,7 @@ export DATABASE_URL_TEST := postgres://$(DB_USER)@$(PG_HOST):$(PG_PORT)/$(DB_NAM
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gettext postgresql-client \
 	redis-server redis-tools
 
-.PHONY: help setup system-packages venv messages postgres redis run test lint fmt
+.PHONY: help setup system-packages venv messages postgres redis run test bench lint fmt
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -65,6 +65,29 @@ run: setup  ## Migrate, load the SOP library and demo data, serve on 127.0.0.1:8
 
 test: setup postgres redis  ## The whole suite on PostgreSQL
 	DATABASE_URL=$(DATABASE_URL_TEST) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+BENCH_SMALL ?= cepat_bench_small
+BENCH_LARGE ?= cepat_bench_large
+BENCH_SMALL_CASES ?= 10000
+BENCH_LARGE_CASES ?= 1000000
+BENCH_RUNS ?= 20
+BENCH_ONLY ?= step,pages,sweep,pdf,sopdoc,http
+BENCH_ENV = DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=postgres://$(DB_USER)@$(PG_HOST):$(PG_PORT)/$$db
+
+bench: setup postgres  ## Benchmarks on PostgreSQL: loads the small and large databases when short of cases (seed_load), prints figures and ratios, appends them to bench/RESULTS.md
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@for spec in $(BENCH_SMALL):$(BENCH_SMALL_CASES) $(BENCH_LARGE):$(BENCH_LARGE_CASES); do \
+		db=$${spec%%:*}; want=$${spec##*:}; \
+		psql -h $(PG_HOST) -p $(PG_PORT) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$$db'" | grep -q 1 || \
+			psql -q -h $(PG_HOST) -p $(PG_PORT) -U postgres -c "CREATE DATABASE $$db OWNER $(DB_USER)"; \
+		$(BENCH_ENV) $(BIN)/python manage.py migrate -v0 --noinput || exit 1; \
+		have=$$(psql -h $(PG_HOST) -p $(PG_PORT) -U $(DB_USER) $$db -tAc "SELECT count(*) FROM cases_case"); \
+		if [ "$$have" -lt "$$want" ]; then \
+			echo "Loading $$((want - have)) cases into $$db"; \
+			$(BENCH_ENV) $(BIN)/python manage.py seed_load --cases $$((want - have)) --jobs 2 || exit 1; \
+		fi; \
+	done
+	$(BIN)/python -m bench.run --small $(BENCH_SMALL) --large $(BENCH_LARGE) --runs $(BENCH_RUNS) --only $(BENCH_ONLY)
 
 lint:  ## ruff
 	$(BIN)/ruff check .

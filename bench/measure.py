@@ -349,6 +349,22 @@ def bench_pdf(runs: int) -> dict[str, Any]:
     return {"samples": samples, "info": {"events": HISTORY_EVENTS, "pages": pages}}
 
 
+# The SOP AP document: rendered on every request (before) against read from the storage (after) --------------------
+
+
+def bench_sopdoc(runs: int) -> dict[str, Any]:
+    from reports.pdf_cache import sop_document_cached
+    from reports.sop_document import sop_document_pdf
+
+    version = SopVersion.objects.get(code="BU-RT-01", is_current=True)
+    sop_document_cached(version=version)  # stored (and fonts warm)
+    samples: Samples = {
+        "render": [timed(lambda: sop_document_pdf(version=version)) for _ in range(max(3, runs // 4))],
+        "stored": [timed(lambda: sop_document_cached(version=version)) for _ in range(runs)],
+    }
+    return {"samples": samples}
+
+
 # A session for the HTTP benchmark ------------------------------------------------------------------------------------
 
 
@@ -361,7 +377,7 @@ def http_session(username: str) -> dict[str, Any]:
     return {"cookie": client.cookies["sessionid"].value, "user": user.username, "bytes": len(response.content)}
 
 
-BENCHES = {"step": bench_step, "pages": bench_pages, "sweep": bench_sweep, "pdf": bench_pdf}
+BENCHES = {"step": bench_step, "pages": bench_pages, "sweep": bench_sweep, "pdf": bench_pdf, "sopdoc": bench_sopdoc}
 
 
 def main() -> None:

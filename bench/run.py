@@ -149,6 +149,18 @@ def bench_pdf(report: Report, args: argparse.Namespace) -> None:
     )
 
 
+def bench_sopdoc(report: Report, args: argparse.Namespace) -> None:
+    result = measure("sopdoc", args.small, args.runs)
+    stored, render = result["samples"]["stored"], result["samples"]["render"]
+    report.row(
+        "SOP AP document (BU-RT-01): from the storage (after) vs rendered on each request (before)",
+        figure(stored),
+        figure(render),
+        median(stored) / median(render),
+        "fix: smaller is better",
+    )
+
+
 def _wrk(url: str, cookie: str, seconds: int) -> tuple[float, float]:
     """Requests per second and p99 latency (ms) from wrk."""
     out = subprocess.run(
@@ -219,7 +231,14 @@ def bench_http(report: Report, args: argparse.Namespace) -> None:
     report.row("HTTP same: p99 latency", f"{inbox_p99:.1f} ms", f"{plain_p99:.1f} ms", inbox_p99 / plain_p99, "report")
 
 
-BENCHES = {"step": bench_step, "pages": bench_pages, "sweep": bench_sweep, "pdf": bench_pdf, "http": bench_http}
+BENCHES = {
+    "step": bench_step,
+    "pages": bench_pages,
+    "sweep": bench_sweep,
+    "pdf": bench_pdf,
+    "sopdoc": bench_sopdoc,
+    "http": bench_http,
+}
 
 
 def main() -> None:

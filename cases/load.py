@@ -768,6 +768,16 @@ def _chain(batch: _Batch, events: list[_Event]) -> int:
     return len(events)
 
 
+def analyze() -> None:
+    """Refresh the planner statistics of the tables a load fills (PostgreSQL plans with stale ones until autovacuum
+    gets to them, e.g. estimating one open step where there are thousands)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in COLUMNS:
+            cursor.execute(f"ANALYZE {table}")  # noqa: S608 - fixed table names
+
+
 def default_open_share(cases: int) -> float:
     return min(OPEN_SHARE, OPEN_BACKLOG / cases)
 

@@ -128,11 +128,11 @@ def sop_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def sop_document(request: HttpRequest, code: str) -> HttpResponse:
     """The official SOP AP document as PDF (landscape A4, or F4 with ?kertas=F4)."""
-    from reports.sop_document import sop_document_pdf
+    from reports.pdf_cache import sop_document_cached
 
     version = get_object_or_404(SopVersion, code=code, is_current=True)
     paper = "F4" if request.GET.get("kertas") == "F4" else "A4"
-    response = HttpResponse(sop_document_pdf(version=version, paper=paper), content_type="application/pdf")
+    response = HttpResponse(sop_document_cached(version=version, paper=paper), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{code}-rev{version.revision}-{paper}.pdf"'
     return response
 

@@ -73,6 +73,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# Optional streaming replica for read-only reports (config/routers.py); tests mirror it to the primary.
+if env("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = {**dj_database_url.parse(env("DATABASE_REPLICA_URL")), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["config.routers.ReportsReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cases.User"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from cases.demo import demo_org_chart
-from cases.load import LoadResult, default_open_share, seed_load
+from cases.load import LoadResult, analyze, default_open_share, seed_load
 from cases.models import Position
 from workflows.models import SopVersion
 from workflows.services import sop_library_load
@@ -54,6 +54,7 @@ class Command(BaseCommand):
                 result = seed_load(cases=cases, batch_size=options["batch"], seed=options["seed"], progress=bar.update)
             else:
                 result = self._parallel(cases, jobs, options, bar)
+        analyze()
         seconds = time.monotonic() - started
         self.stdout.write(
             f"{result.cases} cases, {result.tasks} tasks, {result.clocks} SLA clocks, {result.dispositions} "
