@@ -346,7 +346,25 @@ def bench_pdf(runs: int) -> dict[str, Any]:
             samples["weasyprint"].append(timed(lambda: HTML(string=html).write_pdf()))
         pages = len(HTML(string=html).render().pages)
         transaction.set_rollback(True)
+    samples.update(_lembar_disposisi(runs, auditor))
     return {"samples": samples, "info": {"events": HISTORY_EVENTS, "pages": pages}}
+
+
+def _lembar_disposisi(runs: int, user: User) -> Samples:
+    """The lembar disposisi of a letter with a disposition, against WeasyPrint on the same finished HTML."""
+    from weasyprint import HTML
+
+    from cases.models import Disposition
+    from reports.lembar_disposisi import lembar_disposisi_html, lembar_disposisi_pdf
+
+    case = Disposition.objects.filter(case__sop_version__code="BU-ADM-01").order_by("pk").first().case
+    html = lembar_disposisi_html(case=case, code="BENCH0000000", printed_by=user, printed_at=timezone.now())
+    HTML(string=html).write_pdf()
+    samples: Samples = {"lembar": [], "lembar_weasyprint": []}
+    for _ in range(runs):
+        samples["lembar"].append(timed(rolled_back(lambda: lembar_disposisi_pdf(case=case, acting_user=user))))
+        samples["lembar_weasyprint"].append(timed(lambda: HTML(string=html).write_pdf()))
+    return samples
 
 
 # The SOP AP document: rendered on every request (before) against read from the storage (after) --------------------

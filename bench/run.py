@@ -147,6 +147,14 @@ def bench_pdf(report: Report, args: argparse.Namespace) -> None:
         median(history) / median(plain),
         "≤ 1.2",
     )
+    lembar, lembar_plain = result["samples"]["lembar"], result["samples"]["lembar_weasyprint"]
+    report.row(
+        "PDF: lembar disposisi vs WeasyPrint on the same HTML",
+        figure(lembar),
+        figure(lembar_plain),
+        median(lembar) / median(lembar_plain),
+        "≤ 1.2",
+    )
 
 
 def bench_sopdoc(report: Report, args: argparse.Namespace) -> None:

@@ -5,7 +5,7 @@ random, subcase steps pass straight on, approvals are given), and is cut at a ra
 inbox of the one person who can do it or in the unit queue) or run to an end (resolved, rejected, cancelled; some
 resolved cases closed). It gets what the services would have written: the viewflow process, its tasks (with
 `previous` links) and offers, SLA clocks per timed step and per case (stopped, running or paused), a disposition
-with its recipients and instructions where a step chose a position, and one audit event per act, hash-chained
+with its recipients and instructions where a step has a `disposition:` block, and one audit event per act, hash-chained
 exactly as `cases.audit.audit_append` chains them (so `manage.py audit verify` passes).
 
 Rows are written with PostgreSQL COPY, a batch of cases per transaction; ids come from the tables' own sequences.
@@ -139,6 +139,10 @@ def _field_value(spec: dict[str, Any], rng: random.Random, positions: list[int],
         return [value] if kind == "multichoice" else value
     if kind == "position":
         return rng.choice(positions)
+    if kind == "positions":
+        return [rng.choice(positions)]
+    if kind == "instructions":
+        return []
     if kind == "lines":
         return ["Barang 1", "Barang 2"]
     return f"{spec['label']} (data uji)"
@@ -161,7 +165,7 @@ class _Planner:
             p: "".join(w[0] for w in str(name).split()[:2]).upper()
             for p, name in PositionHolding.objects.values_list("position_id", "user__full_name")
         }
-        self.instructions = list(DispositionInstruction.objects.filter(active=True).values_list("pk", flat=True))
+        self.instructions = list(DispositionInstruction.objects.filter(active=True).values_list("pk", "code"))
         # Every finished step starts and ends at one of these moments of the past year (open steps: in the last hour),
         # so that due moments are computed once per moment and budget.
         start = _grid(now - datetime.timedelta(days=HISTORY_DAYS))
@@ -181,7 +185,7 @@ class _Planner:
         data = {
             n: _field_value(s, self.rng, self.positions, self.today)
             for n, s in specs.items()
-            if s["type"] == "position"
+            if s["type"] in ("position", "positions")
         }
         probe = Case(unit_id=unit_id, sop_version=version, data=data)
         requester_id = None
@@ -231,7 +235,6 @@ class _Planner:
         else:
             positions = step_positions(case=probe, role_code=step["actor"])
             users = sorted(users_acting_in(positions))
-        chosen = [f for f in step.get("kelengkapan", {}).get("fields", []) if f["type"] == "position"]
         return Node(
             name=step["id"],
             kind="HUMAN",
@@ -241,7 +244,9 @@ class _Planner:
             budget={d: sla.step_budget(step, d) for d, _ in DERAJAT},
             levels=sla.escalation_levels(definition, step),
             warn=sla.warn_percent(definition, step),
-            disposition_to=int(probe.data[chosen[0]["name"]]) if chosen and probe.data.get(chosen[0]["name"]) else None,
+            disposition_to=_first_position(probe.data.get(step["disposition"]["to"]))
+            if "disposition" in step
+            else None,
         )
 
     def _walk(self, version: SopVersion, probe: Case, requester_id: int | None) -> list[Node]:
@@ -606,11 +611,15 @@ def _case_rows(
             decisions[node.name] = node.decision
         values: dict[str, Any] = {}
         if node.disposition_to is not None:
-            values = {
-                f["name"]: node.disposition_to for f in node.step["kelengkapan"]["fields"] if f["type"] == "position"
-            }
-            _disposition(
-                planner, batch, case_id=case_id, node=node, owner=owner, at=moment, disposition_id=next(disposition_ids)
+            values = _disposition(
+                planner,
+                batch,
+                case_id=case_id,
+                node=node,
+                owner=owner,
+                at=moment,
+                disposition_id=next(disposition_ids),
+                events=events,
             )
             result.dispositions += 1
         following = next(n for n in path[index + 1 :] if n.kind in ("HUMAN", "END"))
@@ -707,27 +716,56 @@ def _disposition(
     owner: int | None,
     at: datetime.datetime,
     disposition_id: int,
-) -> None:
+    events: list[_Event],
+) -> dict[str, Any]:
+    """The disposition a step with a `disposition:` block gives, with its `disposition_given` event (as
+    `cases.dispositions.record` writes them); returns the step's form values that carry it."""
     rng = planner.rng
+    block = node.step["disposition"]
     from_position = node.positions[0] if node.positions else planner.positions[0]
+    note, due = "Untuk ditindaklanjuti sesuai ketentuan.", (at + datetime.timedelta(days=rng.randint(2, 10))).date()
+    paraf = planner.paraf.get(from_position, "PR")
+    chosen = rng.sample(planner.instructions, min(2, len(planner.instructions)))
     batch.rows["cases_disposition"].append(
-        (
-            disposition_id,
-            case_id,
-            1,
-            from_position,
-            owner,
-            "Untuk ditindaklanjuti sesuai ketentuan.",
-            (at + datetime.timedelta(days=rng.randint(2, 10))).date(),
-            node.name,
-            False,
-            planner.paraf.get(from_position, "PR"),
-            at,
-        )
+        (disposition_id, case_id, 1, from_position, owner, note, due, node.name, False, paraf, at)
     )
     batch.rows["cases_dispositionrecipient"].append((disposition_id, node.disposition_to, 0))
-    for instruction in rng.sample(planner.instructions, min(2, len(planner.instructions))):
+    for instruction, _code in chosen:
         batch.rows["cases_disposition_instructions"].append((disposition_id, instruction))
+    codes = [code for _pk, code in chosen]
+    events.append(
+        _Event(
+            case_id=case_id,
+            at=at,
+            actor_id=owner,
+            action=AuditEvent.Action.DISPOSITION_GIVEN,
+            step=node.name,
+            after={
+                "disposition": disposition_id,
+                "level": 1,
+                "parent": None,
+                "from": from_position,
+                "to": [node.disposition_to],
+                "instructions": codes,
+                "due_date": due.isoformat(),
+                "initiative": False,
+                "paraf": paraf,
+            },
+            note=note,
+        )
+    )
+    values: dict[str, Any] = {block["to"]: [node.disposition_to]}
+    for key, value in (("instructions", codes), ("note", note), ("due", due.isoformat())):
+        if block.get(key):
+            values[block[key]] = value
+    return values
+
+
+def _first_position(value: Any) -> int | None:
+    """The position a disposition goes to first (a `positions` field holds a list, a `position` field one id)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return int(value) if value else None
 
 
 def _chain(batch: _Batch, events: list[_Event]) -> int:

@@ -38,6 +38,7 @@ def test_every_case_is_whole_and_the_audit_chain_verifies(loaded):
     assert set(first) == {"case_started"} and len(first) == 300
     assert Process.objects.filter(case__isnull=False).count() == 300
     assert Disposition.objects.filter(addressed__isnull=False).exists()
+    assert AuditEvent.objects.filter(action="disposition_given").count() == Disposition.objects.count()
 
 
 def test_open_cases_wait_in_an_inbox_or_a_queue_with_a_running_clock(loaded):
