@@ -202,6 +202,13 @@ class ApiTokenAddForm(forms.ModelForm):
         model = ApiToken
         fields = ("user", "name")
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("user") and cleaned.get("name"):
+            # The form leaves out revoked_at, so Django would skip the one-active-name constraint: check it here.
+            ApiToken(user=cleaned["user"], name=cleaned["name"].strip()).validate_constraints()
+        return cleaned
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

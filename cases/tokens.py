@@ -17,7 +17,7 @@ from .audit import audit_append
 from .errors import ApplicationError
 from .models import ApiToken, User
 
-TOKEN_PREFIX = "cepat_"
+TOKEN_PREFIX = "cepat_"  # noqa: S105 - the public marker of a token, not a secret
 TOKEN_NAME_REQUIRED = _("Give the token a name (what system it is for).")
 TOKEN_NAME_TAKEN = _("%(user)s already has an active token named “%(name)s”.")
 TOKEN_ALREADY_REVOKED = _("This token has already been revoked.")
@@ -40,7 +40,8 @@ def api_token_create(*, user: User, name: str, acting_user: User) -> tuple[ApiTo
         user=user, name=name, prefix=secret[: len(TOKEN_PREFIX) + 6], digest=_digest(secret), created_by=acting_user
     )
     audit_append(
-        action="api_token_created", actor=acting_user,
+        action="api_token_created",
+        actor=acting_user,
         after={"token": token.pk, "user": user.pk, "name": name, "prefix": token.prefix},
     )
     return token, secret
@@ -56,7 +57,8 @@ def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     token.revoked_by = acting_user
     token.save(update_fields=["revoked_at", "revoked_by"])
     audit_append(
-        action="api_token_revoked", actor=acting_user,
+        action="api_token_revoked",
+        actor=acting_user,
         before={"token": token.pk, "user": token.user_id, "name": token.name, "prefix": token.prefix},
     )
     return token
@@ -67,9 +69,7 @@ def api_token_user(secret: str) -> tuple[User, ApiToken] | None:
     minute, so a busy system does not write on every request)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user").filter(digest=_digest(secret), revoked_at__isnull=True).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret), revoked_at__isnull=True).first()
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()

@@ -56,8 +56,12 @@ def describe_form(form_class: type[forms.Form]) -> list[dict[str, Any]]:
             choices = [{"value": str(value), "label": str(label)} for value, label in field.choices if value != ""]
         result.append(
             {
-                "name": name, "label": str(field.label or name), "type": kind, "required": field.required,
-                "help": str(field.help_text or ""), "choices": choices,
+                "name": name,
+                "label": str(field.label or name),
+                "type": kind,
+                "required": field.required,
+                "help": str(field.help_text or ""),
+                "choices": choices,
             }
         )
     return result
@@ -72,8 +76,21 @@ class FormFieldSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The key to send (multipart for type file).")
     label = serializers.CharField()
     type = serializers.ChoiceField(
-        choices=["text", "textarea", "lines", "integer", "date", "datetime", "choice", "multichoice", "boolean",
-                 "position", "file", "decision", "note"]
+        choices=[
+            "text",
+            "textarea",
+            "lines",
+            "integer",
+            "date",
+            "datetime",
+            "choice",
+            "multichoice",
+            "boolean",
+            "position",
+            "file",
+            "decision",
+            "note",
+        ]
     )
     required = serializers.BooleanField()
     help = serializers.CharField(allow_blank=True)
@@ -136,8 +153,23 @@ class CaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "id", "reference", "nomor_agenda", "subject", "requester_name", "sop", "sop_revision", "unit", "unit_name",
-            "status", "status_label", "derajat", "tingkat_keamanan", "parent", "created_at", "closed_at", "url",
+            "id",
+            "reference",
+            "nomor_agenda",
+            "subject",
+            "requester_name",
+            "sop",
+            "sop_revision",
+            "unit",
+            "unit_name",
+            "status",
+            "status_label",
+            "derajat",
+            "tingkat_keamanan",
+            "parent",
+            "created_at",
+            "closed_at",
+            "url",
         ]
 
     def get_url(self, case: Case) -> str:
@@ -199,8 +231,17 @@ class CaseDetailSerializer(CaseSerializer):
 
     class Meta(CaseSerializer.Meta):
         fields = [
-            *CaseSerializer.Meta.fields, "data", "values", "outcome_note", "case_clock", "open_steps", "children",
-            "attachments", "can_cancel", "can_close", "read_only",
+            *CaseSerializer.Meta.fields,
+            "data",
+            "values",
+            "outcome_note",
+            "case_clock",
+            "open_steps",
+            "children",
+            "attachments",
+            "can_cancel",
+            "can_close",
+            "read_only",
         ]
 
 

@@ -89,9 +89,13 @@ def _case_detail(case: Case, user: User) -> Case:
     case.case_clock = view.case_clock
     case.open_steps = [
         {
-            "task": task, "step": task.flow_task.name, "kegiatan": view.steps.get(task.flow_task.name, {}).get(
-                "kegiatan", case.sop_version.step(task.flow_task.name)["kegiatan"]),
-            "clock": clocks[task.pk], "may_act": acting_for_task(user, task) is not None,
+            "task": task,
+            "step": task.flow_task.name,
+            "kegiatan": view.steps.get(task.flow_task.name, {}).get(
+                "kegiatan", case.sop_version.step(task.flow_task.name)["kegiatan"]
+            ),
+            "clock": clocks[task.pk],
+            "may_act": acting_for_task(user, task) is not None,
             "fields": s.describe_form(step_form_class(case.sop_version.step(task.flow_task.name))),
         }
         for task in view.tasks
@@ -102,9 +106,7 @@ def _case_detail(case: Case, user: User) -> Case:
 
 
 def _visible_case(request: Request, pk: int) -> Case:
-    return get_object_or_404(
-        visible_cases(request.user).select_related("unit", "sop_version", "process"), pk=pk
-    )
+    return get_object_or_404(visible_cases(request.user).select_related("unit", "sop_version", "process"), pk=pk)
 
 
 def _visible_task(request: Request, pk: int) -> Task:
@@ -131,8 +133,12 @@ class SopList(ApiView):
 def _step_list(version: SopVersion) -> list[dict[str, Any]]:
     return [
         {
-            "id": step["id"], "type": step.get("type", "task"), "actor": step.get("actor", ""),
-            "kegiatan": step["kegiatan"], "output": step.get("output", ""), "waktu": step.get("waktu_text", ""),
+            "id": step["id"],
+            "type": step.get("type", "task"),
+            "actor": step.get("actor", ""),
+            "kegiatan": step["kegiatan"],
+            "output": step.get("output", ""),
+            "waktu": step.get("waktu_text", ""),
             "decision_question": step.get("decision", {}).get("question", ""),
             "branches": step.get("decision", {}).get("branches", []),
             "fields": s.describe_form(step_form_class(step)) if step.get("type", "task") == "task" else [],
@@ -147,8 +153,11 @@ class SopDetail(ApiView):
         version = get_object_or_404(SopVersion, code=code, is_current=True)
         entry = catalogue_entry(version)
         data = {
-            "version": version, "steps": entry.steps, "requirements": entry.requirements,
-            "time_standard": entry.time_standard, "intake_fields": s.describe_form(intake_form_class(version.definition)),
+            "version": version,
+            "steps": entry.steps,
+            "requirements": entry.requirements,
+            "time_standard": entry.time_standard,
+            "intake_fields": s.describe_form(intake_form_class(version.definition)),
             "step_list": _step_list(version),
         }
         startable = {code} if may_start_sop(request.user, version.definition) else set()
@@ -201,16 +210,20 @@ class CaseList(ApiView, generics.ListAPIView):
 
 
 class CaseDetail(ApiView):
-    @extend_schema(summary="One case: its data, open steps (with their forms), attachments", tags=["Cases"],
-                   responses=s.CaseDetailSerializer)
+    @extend_schema(
+        summary="One case: its data, open steps (with their forms), attachments",
+        tags=["Cases"],
+        responses=s.CaseDetailSerializer,
+    )
     def get(self, request: Request, pk: int) -> Response:
         case = _visible_case(request, pk)
         return Response(s.CaseDetailSerializer(_case_detail(case, request.user)).data)
 
 
 class CaseTimeline(ApiView):
-    @extend_schema(summary="The case's audit events, oldest first", responses=s.TimelineEventSerializer(many=True),
-                   tags=["Cases"])
+    @extend_schema(
+        summary="The case's audit events, oldest first", responses=s.TimelineEventSerializer(many=True), tags=["Cases"]
+    )
     def get(self, request: Request, pk: int) -> Response:
         case = _visible_case(request, pk)
         timeline = case_view(case=case, user=request.user).timeline
@@ -218,8 +231,12 @@ class CaseTimeline(ApiView):
 
 
 class CaseComment(ApiView):
-    @extend_schema(summary="Comment on a case", request=s.CommentSerializer, responses={201: s.CaseDetailSerializer},
-                   tags=["Cases"])
+    @extend_schema(
+        summary="Comment on a case",
+        request=s.CommentSerializer,
+        responses={201: s.CaseDetailSerializer},
+        tags=["Cases"],
+    )
     def post(self, request: Request, pk: int) -> Response:
         case = _visible_case(request, pk)
         body = s.CommentSerializer(data=request.data)
@@ -248,8 +265,9 @@ class TaskComplete(ApiView):
 
 
 class TaskClaim(ApiView):
-    @extend_schema(summary="Take a step from the unit queue", request=None, responses=s.CaseDetailSerializer,
-                   tags=["Steps"])
+    @extend_schema(
+        summary="Take a step from the unit queue", request=None, responses=s.CaseDetailSerializer, tags=["Steps"]
+    )
     def post(self, request: Request, pk: int) -> Response:
         task = _visible_task(request, pk)
         services.task_claim(task_id=task.pk, acting_user=request.user)
@@ -257,8 +275,12 @@ class TaskClaim(ApiView):
 
 
 class TaskRelease(ApiView):
-    @extend_schema(summary="Put a step one holds back in the unit queue", request=None,
-                   responses=s.CaseDetailSerializer, tags=["Steps"])
+    @extend_schema(
+        summary="Put a step one holds back in the unit queue",
+        request=None,
+        responses=s.CaseDetailSerializer,
+        tags=["Steps"],
+    )
     def post(self, request: Request, pk: int) -> Response:
         task = _visible_task(request, pk)
         services.task_release(task_id=task.pk, acting_user=request.user)
@@ -269,15 +291,22 @@ class TaskRelease(ApiView):
 
 
 class EscalationList(ApiView):
-    @extend_schema(summary="Escalations waiting for the user's decision", responses=s.EscalationSerializer(many=True),
-                   tags=["Escalations"])
+    @extend_schema(
+        summary="Escalations waiting for the user's decision",
+        responses=s.EscalationSerializer(many=True),
+        tags=["Escalations"],
+    )
     def get(self, request: Request) -> Response:
         return Response(s.EscalationSerializer(open_escalations(user=request.user), many=True).data)
 
 
 class EscalationDecide(ApiView):
-    @extend_schema(summary="Decide an escalation: reassign, extend, take over or return", tags=["Escalations"],
-                   request=s.EscalationDecisionSerializer, responses=s.EscalationSerializer)
+    @extend_schema(
+        summary="Decide an escalation: reassign, extend, take over or return",
+        tags=["Escalations"],
+        request=s.EscalationDecisionSerializer,
+        responses=s.EscalationSerializer,
+    )
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(Escalation.objects.select_related("case__unit"), pk=pk)
         body = s.EscalationDecisionSerializer(data=request.data)
@@ -290,8 +319,12 @@ class EscalationDecide(ApiView):
         if new_due is not None and timezone.is_naive(new_due):
             new_due = new_due.replace(tzinfo=zoneinfo.ZoneInfo(escalation.case.unit.time_zone))
         decided = services.escalation_decide(
-            escalation_id=escalation.pk, acting_user=request.user, decision=body.validated_data["decision"],
-            reason=body.validated_data["reason"], to_user=to_user, new_due=new_due,
+            escalation_id=escalation.pk,
+            acting_user=request.user,
+            decision=body.validated_data["decision"],
+            reason=body.validated_data["reason"],
+            to_user=to_user,
+            new_due=new_due,
         )
         return Response(s.EscalationSerializer(decided).data)
 
@@ -302,8 +335,11 @@ PDF = OpenApiResponse(response=OpenApiTypes.BINARY, description="The PDF.")
 
 
 class CaseDocuments(ApiView):
-    @extend_schema(summary="Documents printed from a case (their records)", tags=["Documents"],
-                   responses=s.PrintedDocumentSerializer(many=True))
+    @extend_schema(
+        summary="Documents printed from a case (their records)",
+        tags=["Documents"],
+        responses=s.PrintedDocumentSerializer(many=True),
+    )
     def get(self, request: Request, pk: int) -> Response:
         case = _visible_case(request, pk)
         documents = case.printed_documents.select_related("printed_by")
@@ -311,7 +347,9 @@ class CaseDocuments(ApiView):
 
     @extend_schema(
         summary="Print a document of the case (the case history) as PDF; the print is recorded and audited",
-        request=s.DocumentPrintSerializer, responses={(201, "application/pdf"): PDF}, tags=["Documents"],
+        request=s.DocumentPrintSerializer,
+        responses={(201, "application/pdf"): PDF},
+        tags=["Documents"],
     )
     def post(self, request: Request, pk: int) -> HttpResponse:
         from reports.case_history import case_history_pdf
@@ -328,8 +366,11 @@ class CaseDocuments(ApiView):
 
 
 class DocumentDetail(ApiView):
-    @extend_schema(summary="The record of one printed document, by its verification code", tags=["Documents"],
-                   responses=s.PrintedDocumentSerializer)
+    @extend_schema(
+        summary="The record of one printed document, by its verification code",
+        tags=["Documents"],
+        responses=s.PrintedDocumentSerializer,
+    )
     def get(self, request: Request, code: str) -> Response:
         document = get_object_or_404(
             PrintedDocument.objects.select_related("printed_by"), code=code, case__in=visible_cases(request.user)
@@ -338,9 +379,11 @@ class DocumentDetail(ApiView):
 
 
 class AttachmentDownload(ApiView):
-    @extend_schema(summary="Download an attachment of a case", responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file as uploaded.")},
-                   tags=["Cases"])
+    @extend_schema(
+        summary="Download an attachment of a case",
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file as uploaded.")},
+        tags=["Cases"],
+    )
     def get(self, request: Request, pk: int) -> FileResponse:
         attachment = get_object_or_404(Attachment, pk=pk, case__in=visible_cases(request.user))
         return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
-

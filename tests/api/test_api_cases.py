@@ -27,7 +27,10 @@ def test_a_system_starts_a_case_with_an_attachment_and_the_audit_says_who(api, o
     body = response.json()
     case = Case.objects.get(pk=body["id"])
     assert (body["reference"], body["sop"], body["status"], body["unit"]) == (
-        case.reference, RT_CODE, "open", "subbag-rt"
+        case.reference,
+        RT_CODE,
+        "open",
+        "subbag-rt",
     )
     assert case.requester == org["pemohon"]
     [attachment] = Attachment.objects.filter(case=case)
@@ -94,14 +97,17 @@ def test_claim_complete_and_comment_go_through_the_services(api, org, sop_librar
     again = pool.post(reverse("api:task_complete", args=[task.pk]), {"_keputusan": "ya"}, format="json")
     assert (again.status_code, again.json()["code"]) == (400, "task_not_open")
 
-    commented = api("pemohon").post(reverse("api:case_comment", args=[case.pk]), {"body": "Terima kasih"},
-                                    format="json")
+    commented = api("pemohon").post(
+        reverse("api:case_comment", args=[case.pk]), {"body": "Terima kasih"}, format="json"
+    )
     assert commented.status_code == 201
     assert Comment.objects.get(case=case).author == org["pemohon"]
 
     timeline = pool.get(reverse("api:case_timeline", args=[case.pk])).json()
     assert [(e["action"], e["actor"]) for e in timeline] == [
-        ("case_started", "pemohon"), ("step_completed", "kasubbag.rt"), ("comment_added", "pemohon")
+        ("case_started", "pemohon"),
+        ("step_completed", "kasubbag.rt"),
+        ("comment_added", "pemohon"),
     ]
     assert timeline[1]["note"] == "Tersedia"
     assert timeline[1]["hash"] == AuditEvent.objects.get(case=case, case_seq=2).hash
@@ -124,7 +130,8 @@ def test_claim_and_release_of_a_queued_step(api, org, sop_library, scan):
     assert released.status_code == 200
     assert released.json()["open_steps"][0]["owner"] is None
     assert list(AuditEvent.objects.filter(case=case).values_list("action", flat=True))[-2:] == [
-        "step_claimed", "step_released"
+        "step_claimed",
+        "step_released",
     ]
 
 
@@ -168,8 +175,9 @@ def test_sop_catalogue_and_detail_describe_the_forms(api, org, sop_library):
 
 
 def test_case_history_pdf_is_printed_recorded_and_listed(api, org, sop_library, scan):
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     case = start_vehicle_request(org, sop_library[RT_CODE], scan)
     auditor = api("auditor")
@@ -182,8 +190,8 @@ def test_case_history_pdf_is_printed_recorded_and_listed(api, org, sop_library, 
     code = printed["X-Document-Code"]
     records = auditor.get(reverse("api:case_documents", args=[case.pk])).json()
     assert [(r["code"], r["printed_by"]) for r in records] == [(code, "auditor")]
-    assert auditor.get(reverse("api:document_detail", args=[code])).json()["content_sha256"] == printed[
-        "X-Content-SHA256"
-    ]
+    assert (
+        auditor.get(reverse("api:document_detail", args=[code])).json()["content_sha256"] == printed["X-Content-SHA256"]
+    )
     assert api("agendaris1").get(reverse("api:document_detail", args=[code])).status_code == 404
     assert AuditEvent.objects.filter(case=case, action="document_printed", actor=org["auditor"]).count() == 1
