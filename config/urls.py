@@ -14,3 +14,5 @@ urlpatterns = [
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("", include("cases.urls")),
 ]
+
+handler404 = "cases.api.errors.page_not_found"

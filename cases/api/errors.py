@@ -9,8 +9,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.forms.utils import ErrorDict
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
@@ -94,3 +95,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         body = error_body(exc.default_code, exc.detail)
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for an address no view answers: the JSON error body under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)
+    return defaults.page_not_found(request, exception)

@@ -297,6 +297,10 @@ FORM_BODY = {
 }
 
 
+class SopCodeSerializer(serializers.Serializer):
+    sop = serializers.CharField(max_length=32)
+
+
 class CommentSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=5000, allow_blank=True, trim_whitespace=False)
 

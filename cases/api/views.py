@@ -201,7 +201,9 @@ class CaseList(ApiView, generics.ListAPIView):
     )
     def post(self, request: Request) -> Response:
         data = form_data(request)
-        code = data.pop("sop", [""])[-1] if "sop" in data else ""
+        sop = s.SopCodeSerializer(data={"sop": data.pop("sop", [""])[-1]})
+        sop.is_valid(raise_exception=True)
+        code = sop.validated_data["sop"]
         version = SopVersion.objects.filter(code=code, is_current=True).first()
         if version is None:
             raise exceptions.ValidationError({"sop": [_("No current SOP has the code “%(code)s”.") % {"code": code}]})
