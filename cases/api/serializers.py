@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import Attachment, Case
+from cases.models import Attachment, Case, Disposition
 from cases.selectors import CatalogueEntry
 from reports.models import PrintedDocument
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, LinesField
@@ -287,6 +288,49 @@ class EscalationSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "case_reference", "task", "holder", "due_at", "rung", "state", "created_at"]
 
 
+class PositionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    unit = serializers.CharField(source="unit.code")
+
+
+class InstructionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class DispositionSerializer(serializers.ModelSerializer):
+    from_position = PositionSerializer()
+    given_by = serializers.CharField(source="given_by.username")
+    on_behalf_of = serializers.CharField(source="on_behalf_of.username", default=None, allow_null=True)
+    recipients = serializers.SerializerMethodField()
+    instructions = InstructionSerializer(many=True)
+
+    class Meta:
+        model = Disposition
+        fields = [
+            "id",
+            "parent",
+            "level",
+            "from_position",
+            "given_by",
+            "on_behalf_of",
+            "recipients",
+            "instructions",
+            "note",
+            "due_date",
+            "step",
+            "initiative",
+            "paraf",
+            "given_at",
+        ]
+
+    @extend_schema_field(PositionSerializer(many=True))
+    def get_recipients(self, disposition: Disposition) -> list[dict[str, Any]]:
+        """In the order given: the first carries the SOP's follow-up steps."""
+        return PositionSerializer([r.position for r in disposition.addressed.all()], many=True).data
+
+
 # --- input ---------------------------------------------------------------------------------------------------------
 
 FORM_BODY = {
@@ -314,6 +358,17 @@ class EscalationDecisionSerializer(serializers.Serializer):
     new_due = serializers.DateTimeField(
         required=False, allow_null=True, help_text="New due moment (extend); without an offset, the unit's time zone."
     )
+
+
+class DispositionGiveSerializer(serializers.Serializer):
+    recipients = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), help_text="Position ids, first the lead."
+    )
+    instructions = serializers.ListField(
+        child=serializers.SlugField(max_length=40), required=False, default=list, help_text="Instruction codes."
+    )
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None, help_text="Batas waktu.")
 
 
 class DocumentPrintSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="case_detail"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="case_timeline"),
     path("cases/<int:pk>/comments/", views.CaseComment.as_view(), name="case_comment"),
+    path("cases/<int:pk>/dispositions/", views.CaseDispositions.as_view(), name="case_dispositions"),
     path("cases/<int:pk>/documents/", views.CaseDocuments.as_view(), name="case_documents"),
     path("steps/<int:pk>/complete/", views.TaskComplete.as_view(), name="task_complete"),
     path("steps/<int:pk>/claim/", views.TaskClaim.as_view(), name="task_claim"),

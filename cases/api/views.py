@@ -24,7 +24,8 @@ from viewflow.workflow.models import Task
 
 from cases import services
 from cases.access import acting_for_task, may_start_sop, visible_cases
-from cases.models import Attachment, Case, User
+from cases.dispositions import case_dispositions
+from cases.models import Attachment, Case, Position, User
 from cases.selectors import OPEN, case_view, catalogue_entry, open_escalations
 from reports.models import PrintedDocument
 from workflows.forms import intake_form_class, step_form_class
@@ -35,6 +36,7 @@ from .filters import CaseFilter
 
 NOT_AN_OBJECT = _("Send the fields as a JSON object or as form data.")
 NO_SUCH_USER = _("There is no user “%(username)s”.")
+NO_SUCH_POSITION = _("No position has the id %(ids)s.")
 
 
 def _header_language(request: Request) -> str | None:
@@ -246,6 +248,43 @@ class CaseComment(ApiView):
         services.case_comment(case_id=case.pk, acting_user=request.user, body=body.validated_data["body"])
         case.refresh_from_db()
         return Response(s.CaseDetailSerializer(_case_detail(case, request.user)).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDispositions(ApiView):
+    @extend_schema(
+        summary="The case's dispositions in the order given (a tree by `parent`)",
+        tags=["Dispositions"],
+        responses=s.DispositionSerializer(many=True),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        case = _visible_case(request, pk)
+        return Response(s.DispositionSerializer(case_dispositions(case), many=True).data)
+
+    @extend_schema(
+        summary="Give a disposisi inisiatif: pass the case down the org chart",
+        tags=["Dispositions"],
+        request=s.DispositionGiveSerializer,
+        responses={201: s.DispositionSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _visible_case(request, pk)
+        body = s.DispositionGiveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wanted = body.validated_data["recipients"]
+        positions = Position.objects.in_bulk(wanted)
+        unknown = [str(pk) for pk in wanted if pk not in positions]
+        if unknown:
+            raise exceptions.ValidationError({"recipients": [NO_SUCH_POSITION % {"ids": ", ".join(unknown)}]})
+        disposition = services.disposition_give(
+            case_id=case.pk,
+            acting_user=request.user,
+            recipients=[positions[pk] for pk in wanted],
+            instructions=body.validated_data["instructions"],
+            note=body.validated_data["note"],
+            due_date=body.validated_data["due_date"],
+        )
+        given = case_dispositions(case).get(pk=disposition.pk)
+        return Response(s.DispositionSerializer(given).data, status=status.HTTP_201_CREATED)
 
 
 # --- steps ---------------------------------------------------------------------------------------------------------

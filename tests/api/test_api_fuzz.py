@@ -71,7 +71,7 @@ def test_fuzzed_requests_get_no_server_error_and_responses_match_the_description
 
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 16
+    assert len(operations) == 18
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         for mode in MODES:
