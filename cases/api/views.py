@@ -86,23 +86,23 @@ def form_data(request: Request) -> Any:
 def _case_detail(case: Case, user: User) -> Case:
     """The case with what the case page shows attached, for CaseDetailSerializer."""
     view = case_view(case=case, user=user)
-    clocks = {t.pk: getattr(t, "clock", None) for t in view.tasks}
     case.view_data = [{"label": label, "value": value} for label, value in view.data]
     case.case_clock = view.case_clock
-    case.open_steps = [
-        {
-            "task": task,
-            "step": task.flow_task.name,
-            "kegiatan": view.steps.get(task.flow_task.name, {}).get(
-                "kegiatan", case.sop_version.step(task.flow_task.name)["kegiatan"]
-            ),
-            "clock": clocks[task.pk],
-            "may_act": acting_for_task(user, task) is not None,
-            "fields": s.describe_form(step_form_class(case.sop_version.step(task.flow_task.name))),
-        }
-        for task in view.tasks
-        if task.status in OPEN
-    ]
+    case.open_steps = []
+    for task in view.tasks:
+        if task.status not in OPEN:
+            continue
+        step = case.sop_version.step(task.flow_task.name)
+        case.open_steps.append(
+            {
+                "task": task,
+                "step": task.flow_task.name,
+                "kegiatan": step["kegiatan"],
+                "clock": getattr(task, "clock", None),
+                "may_act": acting_for_task(user, task) is not None,
+                "fields": s.describe_form(step_form_class(step)),
+            }
+        )
     case.can_cancel, case.can_close, case.read_only = view.can_cancel, view.can_close, view.read_only
     return case
 
