@@ -24,7 +24,7 @@ from cases.tokens import api_token_create
 from reports.case_history import case_history_pdf
 from tests.builders import open_tasks
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.integration]
 
 CHECKS = [
     not_a_server_error,
