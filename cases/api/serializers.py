@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from cases.models import Attachment, Case, Disposition
 from cases.selectors import CatalogueEntry
+from reports.lembar_disposisi import PAPERS
 from reports.models import PrintedDocument
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, LinesField
 from workflows.models import Escalation
@@ -218,6 +219,11 @@ class CaseLinkSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+class AvailableDocumentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
 class CaseDetailSerializer(CaseSerializer):
     data = DataRowSerializer(many=True, source="view_data", help_text="The case data, labelled as the SOP names it.")
     values = serializers.DictField(source="data", help_text="The case data by field name, as stored.")
@@ -226,6 +232,9 @@ class CaseDetailSerializer(CaseSerializer):
     open_steps = StepSerializer(many=True)
     children = CaseLinkSerializer(many=True)
     attachments = AttachmentSerializer(many=True)
+    available_documents = AvailableDocumentSerializer(
+        many=True, help_text="The SOP's output documents this case can print now (kind sop_output)."
+    )
     can_cancel = serializers.BooleanField()
     can_close = serializers.BooleanField()
     read_only = serializers.BooleanField()
@@ -240,6 +249,7 @@ class CaseDetailSerializer(CaseSerializer):
             "open_steps",
             "children",
             "attachments",
+            "available_documents",
             "can_cancel",
             "can_close",
             "read_only",
@@ -269,7 +279,18 @@ class PrintedDocumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PrintedDocument
-        fields = ["code", "kind", "case", "printed_by", "printed_at", "content_sha256", "chain_head", "verify_url"]
+        fields = [
+            "code",
+            "kind",
+            "output",
+            "title",
+            "case",
+            "printed_by",
+            "printed_at",
+            "content_sha256",
+            "chain_head",
+            "verify_url",
+        ]
 
     def get_verify_url(self, document: PrintedDocument) -> str:
         return reverse("cases:document_verify", args=[document.code])
@@ -373,3 +394,13 @@ class DispositionGiveSerializer(serializers.Serializer):
 
 class DocumentPrintSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PrintedDocument.Kind.choices, default=PrintedDocument.Kind.CASE_HISTORY)
+    paper = serializers.ChoiceField(
+        choices=list(PAPERS), default="setengah_folio", help_text="Paper of the lembar disposisi."
+    )
+    output = serializers.SlugField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="For kind sop_output: the id of one of the case's `available_documents`.",
+    )

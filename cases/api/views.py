@@ -27,7 +27,10 @@ from cases.access import acting_for_task, may_start_sop, visible_cases
 from cases.dispositions import case_dispositions
 from cases.models import Attachment, Case, Position, User
 from cases.selectors import OPEN, case_view, catalogue_entry, open_escalations
+from reports.case_history import case_history_pdf
+from reports.lembar_disposisi import lembar_disposisi_pdf
 from reports.models import PrintedDocument
+from reports.sop_outputs import available_documents, sop_output_pdf
 from workflows.forms import intake_form_class, step_form_class
 from workflows.models import Escalation, SopVersion
 
@@ -37,6 +40,7 @@ from .filters import CaseFilter
 NOT_AN_OBJECT = _("Send the fields as a JSON object or as form data.")
 NO_SUCH_USER = _("There is no user “%(username)s”.")
 NO_SUCH_POSITION = _("No position has the id %(ids)s.")
+NO_SUCH_OUTPUT = _("The SOP of this case names no document “%(output)s”.")
 
 
 def _header_language(request: Request) -> str | None:
@@ -103,6 +107,7 @@ def _case_detail(case: Case, user: User) -> Case:
                 "fields": s.describe_form(step_form_class(step)),
             }
         )
+    case.available_documents = available_documents(case)
     case.can_cancel, case.can_close, case.read_only = view.can_cancel, view.can_close, view.read_only
     return case
 
@@ -387,19 +392,30 @@ class CaseDocuments(ApiView):
         return Response(s.PrintedDocumentSerializer(documents, many=True).data)
 
     @extend_schema(
-        summary="Print a document of the case (the case history) as PDF; the print is recorded and audited",
+        summary="Print a document of the case as PDF (case history, lembar disposisi or an SOP output); each print "
+        "is recorded and audited",
         request=s.DocumentPrintSerializer,
         responses={(201, "application/pdf"): PDF},
         tags=["Documents"],
     )
     def post(self, request: Request, pk: int) -> HttpResponse:
-        from reports.case_history import case_history_pdf
-
         case = _visible_case(request, pk)
-        s.DocumentPrintSerializer(data=request.data).is_valid(raise_exception=True)
-        pdf, document = case_history_pdf(case=case, acting_user=request.user, base_url=request.build_absolute_uri("/"))
+        body = s.DocumentPrintSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        kind, output = body.validated_data["kind"], body.validated_data["output"]
+        base_url = request.build_absolute_uri("/")
+        if kind == PrintedDocument.Kind.CASE_HISTORY:
+            pdf, document = case_history_pdf(case=case, acting_user=request.user, base_url=base_url)
+        elif kind == PrintedDocument.Kind.LEMBAR_DISPOSISI:
+            pdf, document = lembar_disposisi_pdf(
+                case=case, acting_user=request.user, paper=body.validated_data["paper"], base_url=base_url
+            )
+        else:
+            if not any(d["id"] == output for d in case.sop_version.definition.get("documents", [])):
+                raise exceptions.ValidationError({"output": [NO_SUCH_OUTPUT % {"output": output}]})
+            pdf, document = sop_output_pdf(case=case, output=output, acting_user=request.user, base_url=base_url)
         response = HttpResponse(pdf, content_type="application/pdf", status=status.HTTP_201_CREATED)
-        filename = f"riwayat-{case.reference}-{document.code}.pdf".replace("/", "-")
+        filename = f"{document.output or document.kind}-{case.reference}-{document.code}.pdf".replace("/", "-")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["X-Document-Code"] = document.code
         response["X-Content-SHA256"] = document.content_sha256

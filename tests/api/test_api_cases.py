@@ -195,3 +195,37 @@ def test_case_history_pdf_is_printed_recorded_and_listed(api, org, sop_library, 
     )
     assert api("agendaris1").get(reverse("api:document_detail", args=[code])).status_code == 404
     assert AuditEvent.objects.filter(case=case, action="document_printed", actor=org["auditor"]).count() == 1
+
+
+def test_sop_outputs_and_the_lembar_disposisi_print_through_the_same_report_functions(api, org, sop_library, scan):
+    from tests.builders import start_letter
+    from tests.cases.test_access_matrix import drive
+
+    case = start_vehicle_request(org, sop_library[RT_CODE], scan)
+    pool = api("kasubbag.rt")
+    url = reverse("api:case_documents", args=[case.pk])
+    assert pool.get(reverse("api:case_detail", args=[case.pk])).json()["available_documents"] == []
+    early = pool.post(url, {"kind": "sop_output", "output": "surat_izin_kendaraan"}, format="json")
+    assert (early.status_code, early.json()["code"]) == (400, "document_not_yet")
+    unknown = pool.post(url, {"kind": "sop_output", "output": "piagam"}, format="json")
+    assert (unknown.status_code, list(unknown.json()["fields"])) == (400, ["output"])
+
+    drive(case, org, until="serah_terima")
+    available = pool.get(reverse("api:case_detail", args=[case.pk])).json()["available_documents"]
+    assert "surat_izin_kendaraan" in [d["id"] for d in available]
+    printed = pool.post(url, {"kind": "sop_output", "output": "surat_izin_kendaraan"}, format="json")
+    assert printed.status_code == 201, printed.content[:500]
+    assert printed["Content-Type"] == "application/pdf"
+    [record] = pool.get(url).json()
+    assert (record["kind"], record["output"], record["code"]) == (
+        "sop_output",
+        "surat_izin_kendaraan",
+        printed["X-Document-Code"],
+    )
+
+    letter = start_letter(org, sop_library["BU-ADM-01"])
+    sheet = api("agendaris1").post(
+        reverse("api:case_documents", args=[letter.pk]), {"kind": "lembar_disposisi", "paper": "a4"}, format="json"
+    )
+    assert sheet.status_code == 201
+    assert AuditEvent.objects.filter(case=letter, action="document_printed", actor=org["agendaris1"]).count() == 1
