@@ -60,7 +60,8 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         language = _header_language(request)
-        translation.activate(language or translation.get_language())
+        if language is not None:
+            translation.activate(language)
         super().initial(request, *args, **kwargs)  # authenticates
         if language is None and request.user.is_authenticated:
             translation.activate(request.user.language)
