@@ -186,3 +186,71 @@ class NumberReservationAdmin(ReadOnlyAdmin):
     list_display = ("number", "register", "seq", "manual", "state", "case", "reserved_by", "reserved_at")
     list_filter = ("state", "manual", "register__year", "register__kind", "register__unit")
     search_fields = ("number", "case__reference", "cancel_reason")
+
+
+# API tokens. Made and revoked only through cases/tokens.py, so each act is audited; the secret is shown once.
+from django import forms  # noqa: E402
+from django.contrib import messages  # noqa: E402
+from django.db.models import QuerySet  # noqa: E402
+
+from .models import ApiToken  # noqa: E402
+from .tokens import api_token_create, api_token_revoke  # noqa: E402
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiToken
+        fields = ("user", "name")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("user") and cleaned.get("name"):
+            # The form leaves out revoked_at, so Django would skip the one-active-name constraint: check it here.
+            ApiToken(user=cleaned["user"], name=cleaned["name"].strip()).validate_constraints()
+        return cleaned
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Add a token (user and name; the secret is shown once), read tokens, revoke them with the list action."""
+
+    list_display = ("name", "user", "prefix", "created_at", "created_by", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "user__username", "user__full_name")
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+    fields = ("user", "name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at", "revoked_by")
+
+    def get_form(self, request: HttpRequest, obj: Model | None = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        return self.fields if obj is not None else ApiTokenAddForm.Meta.fields
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        token, secret = api_token_create(user=obj.user, name=obj.name, acting_user=request.user)
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            _("Token “%(name)s” for %(user)s: %(secret)s — copy it now, it will not be shown again.")
+            % {"name": token.name, "user": token.user, "secret": secret},
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # a token is never edited: it is made, read and revoked
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("cases.change_apitoken")
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            api_token_revoke(token=token, acting_user=request.user)
+            revoked += 1
+        messages.success(request, _("%(count)d token(s) revoked.") % {"count": revoked})

@@ -39,12 +39,31 @@ DISPOSITION_NOT_OFFICIAL = _("Only the head of a unit or someone who received a 
 DISPOSITION_NOT_SUBORDINATE = _("%(position)s is not in a unit under yours; a disposition goes down the org chart.")
 
 
-class ApplicationError(Exception):
-    """A refusal with a message for the user; the service changed nothing."""
+def code_of(message: Any) -> str:
+    """The stable code of a message constant of this module: its name in lower case (e.g. "task_taken")."""
+    for name, value in globals().items():
+        if value is message and name.isupper():
+            return name.lower()
+    return "application_error"
 
-    def __init__(self, message: Any, *, params: dict[str, Any] | None = None, errors: dict[str, Any] | None = None):
+
+class ApplicationError(Exception):
+    """A refusal with a message for the user; the service changed nothing.
+
+    `code` is stable across languages (the API returns it): the constant's name, or the `code` given.
+    """
+
+    def __init__(
+        self,
+        message: Any,
+        *,
+        params: dict[str, Any] | None = None,
+        errors: dict[str, Any] | None = None,
+        code: str | None = None,
+    ):
         self.message = message % params if params else message
         self.errors = errors or {}
+        self.code = code or code_of(message)
         super().__init__(str(self.message))
 
 

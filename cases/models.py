@@ -355,6 +355,8 @@ class AuditEvent(models.Model):
         DISPOSITION_GIVEN = "disposition_given", _("disposition given")
         NUMBER_REGISTER_SAVED = "number_register_saved", _("numbering register changed")
         INSTRUCTION_SAVED = "instruction_saved", _("disposition instruction changed")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)
@@ -606,3 +608,40 @@ class DispositionRecipient(models.Model):
 
     def __str__(self) -> str:
         return str(self.position)
+class ApiToken(models.Model):
+    """A named API token of one user for another system (SRIKANDI export, a portal). Only the SHA-256 of the secret
+    is kept; the secret is shown once when the token is made (cases/tokens.py). Revoked tokens stay on record."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. “SRIKANDI export”."))
+    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("The first characters, to recognise it."))
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=Q(revoked_at__isnull=True), name="one_active_token_per_user_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_by__isnull=False), name="revoked_token_has_revoker"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -50,19 +50,22 @@ class CatalogueEntry:
     time_standard: str
 
 
+def catalogue_entry(version: SopVersion) -> CatalogueEntry:
+    """What the catalogue says of one SOP version: its step count, required intake items and time standard."""
+    definition = version.definition
+    intake = definition["intake"].get("kelengkapan", {})
+    requirements = [f["label"] for f in intake.get("fields", []) if f.get("required")]
+    requirements += [a["label"] for a in intake.get("attachments", []) if a.get("required")]
+    steps = sum(1 for s in definition["steps"] if s.get("type", "task") != "end")
+    return CatalogueEntry(version, steps, requirements, time_standard_range(definition))
+
+
 def sop_catalogue(*, user: User) -> dict[str, list[CatalogueEntry]]:
     """Current SOPs the user may start, grouped by service area (in the library's order)."""
     grouped: dict[str, list[CatalogueEntry]] = defaultdict(list)
     for version in SopVersion.objects.filter(is_current=True).order_by("code"):
-        definition = version.definition
-        if not may_start_sop(user, definition):
-            continue
-        intake = definition["intake"].get("kelengkapan", {})
-        requirements = [f["label"] for f in intake.get("fields", []) if f.get("required")]
-        requirements += [a["label"] for a in intake.get("attachments", []) if a.get("required")]
-        steps = sum(1 for s in definition["steps"] if s.get("type", "task") != "end")
-        entry = CatalogueEntry(version, steps, requirements, time_standard_range(definition))
-        grouped[version.service_area].append(entry)
+        if may_start_sop(user, version.definition):
+            grouped[version.service_area].append(catalogue_entry(version))
     return {area: grouped[area] for area in SERVICE_AREAS if area in grouped}
 
 

@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "viewflow",
     "viewflow.workflow",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "cases",
     "workflows",
     "reports",
@@ -108,6 +112,38 @@ MEDIA_URL = "media/"
 SOP_DEFINITIONS_DIR = Path(env("SOP_DEFINITIONS_DIR", str(BASE_DIR / "sop_definitions")))
 # Templates of the documents SOPs name as outputs (`documents:` in an SOP file), e.g. surat izin, berita acara.
 SOP_DOCUMENT_TEMPLATES_DIR = SOP_DEFINITIONS_DIR / "templates"
+
+# The REST API for other systems (cases/api/): session auth for the UI, named per-user tokens for systems.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cases.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_SCHEMA_CLASS": "cases.api.schema.CepatAutoSchema",
+    "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CEPAT API",
+    "DESCRIPTION": "Cases, SOPs and printed documents of CEPAT for other government systems.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CEPAT Biro Umum <cepat@localhost>")
 
