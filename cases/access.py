@@ -4,6 +4,9 @@
   them and cases disposed to one of their positions; they act on steps offered to one of their positions.
 - Supervisors (heads of units) also reassign, cancel and close cases in their subtree.
 - Auditors (role AUD) read every case and change nothing. Admins configure; without a position they see no cases.
+- A confidential case (tingkat keamanan R or SR) is seen only by the positions it is addressed to
+  (`addressed_position_ids`), its requester and its creator, those who hold or held one of its steps, and auditors:
+  not by the rest of its unit.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 
-from workflows.models import TaskOffer
+from workflows.models import Escalation, SopVersion, TaskOffer
+from workflows.sops import data_fields
 
 from .models import Case, DispositionRecipient, User
 from .org import Acting, acting_positions, unit_subtree_ids
@@ -32,22 +36,54 @@ def supervised_unit_ids(acting: list[Acting]) -> set[int]:
     return unit_subtree_ids({a.unit_id for a in acting if a.is_head})
 
 
+CONFIDENTIAL_LEVELS = (Case.Keamanan.RAHASIA, Case.Keamanan.SANGAT_RAHASIA)
+
+
+def _position_field_names(definition: dict) -> set[str]:
+    return {name for name, spec in data_fields(definition).items() if spec["type"] == "position"}
+
+
+def addressed_position_ids(case: Case) -> set[int]:
+    """The positions a case is addressed to: those offered (or assigned) any of its steps, those named in its
+    position fields (e.g. the disposition's "kepada"), those a disposition of it went to, and those its escalations
+    went to.
+
+    The one definition of "addressed to" for confidential cases; `_addressed_q` is its query form and must say the
+    same (tests/cases/test_confidential.py checks that they agree).
+    """
+    offered = set(TaskOffer.objects.filter(task__process_id=case.process_id).values_list("position_id", flat=True))
+    named = {int(case.data[name]) for name in _position_field_names(case.sop_version.definition)
+             if str(case.data.get(name, "")).isdigit()}
+    escalated = set(Escalation.objects.filter(case=case).values_list("position_id", flat=True))
+    disposed = set(DispositionRecipient.objects.filter(disposition__case=case).values_list("position_id", flat=True))
+    return offered | named | escalated | disposed
+
+
+def _addressed_q(position_ids: list[int]) -> Q:
+    """Cases addressed to any of `position_ids`, as a query (see `addressed_position_ids`)."""
+    offered = TaskOffer.objects.filter(position_id__in=position_ids).values("task__process_id")
+    escalated = Escalation.objects.filter(position_id__in=position_ids).values("case_id")
+    disposed = DispositionRecipient.objects.filter(position_id__in=position_ids).values("disposition__case_id")
+    query = Q(process_id__in=offered) | Q(pk__in=escalated) | Q(pk__in=disposed)
+    names = set()
+    for definition in SopVersion.objects.values_list("definition", flat=True):
+        names |= _position_field_names(definition)
+    for name in sorted(names):
+        query |= Q(**{f"data__{name}__in": position_ids})
+    return query
+
+
 def visible_cases(user: User) -> QuerySet[Case]:
     """Every case `user` may read."""
     acting = acting_positions(user)
     if is_auditor(user, acting):
         return Case.objects.all()
     position_ids = [a.position_id for a in acting]
-    offered_processes = TaskOffer.objects.filter(position_id__in=position_ids).values("task__process_id")
     owned_processes = Task.objects.filter(owner=user).values("process_id")
-    return Case.objects.filter(
-        Q(unit_id__in=member_unit_ids(acting))
-        | Q(requester=user)
-        | Q(created_by=user)
-        | Q(process_id__in=offered_processes)
-        | Q(process_id__in=owned_processes)
-        | Q(pk__in=DispositionRecipient.objects.filter(position_id__in=position_ids).values("disposition__case_id"))
-    )
+    personal = Q(requester=user) | Q(created_by=user) | Q(process_id__in=owned_processes)
+    addressed = _addressed_q(position_ids) if position_ids else Q(pk__in=[])
+    not_confidential = ~Q(tingkat_keamanan__in=CONFIDENTIAL_LEVELS)
+    return Case.objects.filter(personal | addressed | (not_confidential & Q(unit_id__in=member_unit_ids(acting))))
 
 
 def can_view_case(user: User, case: Case) -> bool:

@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cases"
     verbose_name = _("Cases and organisation")
+
+    def ready(self) -> None:
+        from .security import connect_signals
+
+        connect_signals()

@@ -18,3 +18,10 @@ def viewer_time_zone(request: HttpRequest) -> dict[str, Any]:
     acting = acting_positions(request.user) if request.user.is_authenticated else []
     zone = Unit.objects.filter(pk=acting[0].unit_id).values_list("time_zone", flat=True).first() if acting else None
     return {"viewer_tz": zone or settings.TIME_ZONE}
+
+
+def two_factor(request: HttpRequest) -> dict[str, Any]:
+    """Whether the header offers the two-factor set-up page (to heads of units, auditors and admins)."""
+    from .security import two_factor_offered
+
+    return {"two_factor_offered": two_factor_offered(request.user) if request.user.is_authenticated else False}

@@ -37,6 +37,13 @@ DISPOSITION_DUE_BEYOND_PARENT = _("The batas waktu cannot be later than the one 
 DISPOSITION_NOT_OFFICIAL = _("Only the head of a unit or someone who received a disposition on this case can dispose "
                              "it.")
 DISPOSITION_NOT_SUBORDINATE = _("%(position)s is not in a unit under yours; a disposition goes down the org chart.")
+TWO_FACTOR_NOT_OFFERED = _("Two-factor sign-in is offered to heads of units, auditors and administrators.")
+TWO_FACTOR_NO_PENDING = _("Start the set-up again: there is no authenticator waiting to be confirmed.")
+TWO_FACTOR_WRONG_CODE = _("The code is wrong or has expired; enter the current 6-digit code from your app.")
+UPLOAD_TOO_LARGE = _("“%(name)s” is %(size)s MB; a file may be at most %(limit)s MB.")
+UPLOAD_TYPE_NOT_ALLOWED = _("“%(name)s” is not a PDF, JPEG or PNG file (judged from its content).")
+UPLOAD_TYPE_MISMATCH = _("“%(name)s” is named as %(claimed)s but its content is %(actual)s.")
+UPLOAD_NAME_INVALID = _("The file name “%(name)s” cannot be used; rename the file and try again.")
 
 
 def code_of(message: Any) -> str:

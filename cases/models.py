@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .uploads import attachment_upload_to
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -225,6 +227,10 @@ class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_cases")
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    archived_at = models.DateTimeField(
+        _("archived"), null=True, blank=True,
+        help_text=_("When its active retention period ended and it moved to the inactive archive."),
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -235,6 +241,9 @@ class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "open", "on_hold"]) | Q(closed_at__isnull=False),
                 name="finished_case_has_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | Q(closed_at__isnull=False), name="archived_case_is_finished"
             ),
         ]
 
@@ -287,7 +296,7 @@ class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
     step = models.CharField(_("step"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=64, help_text=_("The kelengkapan item this file satisfies."))
-    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -357,6 +366,13 @@ class AuditEvent(models.Model):
         INSTRUCTION_SAVED = "instruction_saved", _("disposition instruction changed")
         API_TOKEN_CREATED = "api_token_created", _("API token created")
         API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+        LOGIN = "login", _("logged in")
+        LOGOUT = "logout", _("logged out")
+        LOGIN_LOCKED_OUT = "login_locked_out", _("locked out after failed logins")
+        PERMISSION_DENIED = "permission_denied", _("permission denied")
+        TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("two-factor authentication set up")
+        TWO_FACTOR_FAILED = "two_factor_failed", _("wrong two-factor code")
+        CASE_ARCHIVED = "case_archived", _("case archived (retention)")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

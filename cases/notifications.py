@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from .models import Case, Notification, User
 
@@ -17,12 +18,13 @@ def notify(
 ) -> list[Notification]:
     """Leave each recipient a notification; `write` returns (subject, body) and is called in their language.
 
-    E-mails go out only after the transaction commits, so a rolled-back act sends nothing.
+    E-mails go out only after the transaction commits, so a rolled-back act sends nothing. For a confidential case
+    (R/SR) neither the notification nor the e-mail says more than the case number: the text is read in CEPAT.
     """
     made = []
     for user in {u.pk: u for u in recipients}.values():
         with translation.override(user.language or settings.LANGUAGE_CODE):
-            subject, body = write()
+            subject, body = confidential_text(case) if case is not None and case.is_confidential else write()
         made.append(Notification(recipient=user, case=case, kind=kind, subject=str(subject)[:300], body=str(body)))
     Notification.objects.bulk_create(made)
     for note in made:
@@ -33,6 +35,15 @@ def notify(
                 )
             )
     return made
+
+
+def confidential_text(case: Case) -> tuple[str, str]:
+    """What a notification about a confidential case says, whatever happened: the case number and where to read."""
+    params = {"reference": case.reference}
+    return (
+        gettext("News on confidential case %(reference)s") % params,
+        gettext("There is news on confidential case %(reference)s. Log in to CEPAT to read it.") % params,
+    )
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

@@ -31,6 +31,7 @@ from . import dispositions, errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
+from .uploads import clean_upload_name
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
 
@@ -93,13 +94,16 @@ def _store_attachments(*, case: Case, step: str, files: dict[str, UploadedFile],
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
+        name = clean_upload_name(upload.name)  # already validated by the form
         attachment = Attachment(
-            case=case, step=step, kind=kind, original_name=upload.name[:255], size=upload.size,
+            case=case, step=step, kind=kind, original_name=name, size=upload.size,
             sha256=digest.hexdigest(), uploaded_by=user,
         )
-        attachment.file.save(upload.name, upload, save=False)
+        # Stored under a random name (cases.uploads.attachment_upload_to); a rollback leaves the file orphaned but
+        # unreferenced, which `backup` does not copy.
+        attachment.file.save(name, upload, save=False)
         attachment.save()
-        hashes.append(f"{kind}:{upload.name}:{attachment.sha256}")
+        hashes.append(f"{kind}:{name}:{attachment.sha256}")
     return hashes
 
 

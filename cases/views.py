@@ -21,9 +21,9 @@ from viewflow.workflow.models import Task
 from workflows.forms import intake_form_class, step_form_class
 from workflows.models import Escalation, SopVersion
 
-from . import services
+from . import errors, security, services
 from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
-from .errors import ApplicationError
+from .errors import ApplicationError, PermissionDenied
 from .forms import DispositionForm
 from .models import Attachment, Case, User
 from .notifications import notifications_mark_read
@@ -31,10 +31,23 @@ from .selectors import case_view, disposition_panel, inbox_tasks, open_escalatio
 from .services import ESCALATION_DECISIONS
 
 
+def _denied(request: HttpRequest, case: Case | None = None) -> Http404:
+    """Record a refused page in the audit trail; the caller raises the 404 returned (nothing is revealed)."""
+    security.audit_denial(user=request.user, what=request.path, case=case, request=request)
+    return Http404()
+
+
+def _refused(request: HttpRequest, error: ApplicationError, case: Case | None = None) -> None:
+    """Show a refusal; a permission refusal is also recorded in the audit trail."""
+    if isinstance(error, PermissionDenied):
+        security.audit_denial(user=request.user, what=request.path, case=case, request=request)
+    messages.error(request, error.message)
+
+
 def _case_or_404(request: HttpRequest, pk: int) -> Case:
     case = get_object_or_404(Case.objects.select_related("unit", "sop_version", "process"), pk=pk)
     if not can_view_case(request.user, case):
-        raise Http404
+        raise _denied(request, case)
     return case
 
 
@@ -90,7 +103,7 @@ def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""), to_user=to_user, new_due=new_due,
         )
     except ApplicationError as error:
-        messages.error(request, error.message)
+        _refused(request, error, escalation.case)
     else:
         messages.success(request, _("Decision recorded for %(case)s.") % {"case": escalation.case.reference})
     return redirect("cases:escalations")
@@ -141,7 +154,7 @@ def sop_document(request: HttpRequest, code: str) -> HttpResponse:
 def case_start(request: HttpRequest, code: str) -> HttpResponse:
     version = get_object_or_404(SopVersion, code=code, is_current=True)
     if not may_start_sop(request.user, version.definition):
-        raise Http404
+        raise _denied(request)
     form_class = intake_form_class(version.definition)
     if request.method == "POST":
         try:
@@ -149,7 +162,7 @@ def case_start(request: HttpRequest, code: str) -> HttpResponse:
                 sop_version=version, acting_user=request.user, data=request.POST, files=request.FILES
             )
         except ApplicationError as error:
-            messages.error(request, error.message)
+            _refused(request, error)
             form = form_class(request.POST, request.FILES)
             form.is_valid()
         else:
@@ -175,6 +188,7 @@ def task_execute(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_or_404(pk)
     case = task.process.case
     if acting_for_task(request.user, task) is None:
+        security.audit_denial(user=request.user, what=request.path, case=case, request=request)
         messages.error(request, _("This step is not offered to you."))
         if can_view_case(request.user, case):
             return redirect("cases:case_detail", pk=case.pk)
@@ -185,7 +199,7 @@ def task_execute(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.task_complete(task_id=task.pk, acting_user=request.user, data=request.POST, files=request.FILES)
         except ApplicationError as error:
-            messages.error(request, error.message)
+            _refused(request, error, case)
             form = form_class(request.POST, request.FILES)
             form.is_valid()
         else:
@@ -200,7 +214,7 @@ def _act(request: HttpRequest, case_pk: int, action: Callable[[], object], succe
     try:
         action()
     except ApplicationError as error:
-        messages.error(request, error.message)
+        _refused(request, error, Case.objects.filter(pk=case_pk).first())
     else:
         messages.success(request, success)
     return redirect("cases:case_detail", pk=case_pk)
@@ -270,8 +284,10 @@ def case_close(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(Attachment.objects.select_related("case"), pk=pk)
     if not can_view_case(request.user, attachment.case):
-        raise Http404
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+        raise _denied(request, attachment.case)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -293,7 +309,7 @@ def _printed(request: HttpRequest, case: Case, make: Callable[[], tuple[bytes, o
     try:
         pdf, document = make()
     except ApplicationError as error:
-        messages.error(request, error.message)
+        _refused(request, error, case)
         return redirect("cases:case_detail", pk=case.pk)
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = f"{prefix}-{case.reference}-{document.code}.pdf".replace("/", "-")
@@ -368,3 +384,44 @@ def document_verify(request: HttpRequest, code: str) -> HttpResponse:
         upload = sha256_of(request.FILES["file"].chunks())
     result = verify(code=code, user=request.user, upload_sha256=upload)
     return render(request, "reports/verify.html", {"result": result}, status=200 if result.on_record else 404)
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Set up TOTP two-factor sign-in: scan the QR code (or type the key) into an authenticator app, enter a code."""
+    from reports.case_history import qr_svg_data_uri
+
+    if not security.two_factor_offered(request.user):
+        messages.error(request, str(errors.TWO_FACTOR_NOT_OFFERED))
+        return redirect("cases:inbox")
+    if request.method == "POST":
+        try:
+            security.totp_enrol_confirm(user=request.user, token=request.POST.get("token", ""), request=request)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Two-factor sign-in is on: from now on you will be asked for a code."))
+            return redirect("cases:inbox")
+    device = security.totp_pending_device(user=request.user)
+    context = {
+        "qr": qr_svg_data_uri(device.config_url),
+        "secret": security.totp_secret_base32(device),
+        "enrolled": security.two_factor_required(request.user),
+    }
+    return render(request, "cases/two_factor_setup.html", context)
+
+
+@login_required
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in for a user with two-factor sign-in set up."""
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    if request.method == "POST":
+        try:
+            security.totp_verify(request=request, token=request.POST.get("token", ""))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            return redirect(target)
+    return render(request, "cases/two_factor_verify.html", {"next": target})

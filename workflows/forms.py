@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, DispositionInstruction, Position
+from cases.uploads import validate_upload
 
 DECISION_FIELD = "_keputusan"
 NOTE_FIELD = "_catatan"
@@ -155,7 +156,9 @@ def build_form_class(
             required_for[spec["name"]] = spec["required_for"]
     attachment_names = []
     for spec in kelengkapan.get("attachments", []):
-        attrs[spec["name"]] = forms.FileField(label=spec["label"], required=bool(spec.get("required")))
+        attrs[spec["name"]] = forms.FileField(
+            label=spec["label"], required=bool(spec.get("required")), validators=[validate_upload], max_length=255,
+        )
         attachment_names.append(spec["name"])
     branch_labels = {}
     if decision:

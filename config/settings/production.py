@@ -1,4 +1,7 @@
-"""Production: everything from base, with the security switches on. SECRET_KEY must come from the environment."""
+"""Production: everything from base, with the security switches on. SECRET_KEY must come from the environment.
+
+HTTPS only (redirect, HSTS with preload, secure cookies), CSRF on every form (CsrfViewMiddleware, HttpOnly cookie),
+no DEBUG; `manage.py check --deploy` passes (tests/test_settings.py asserts it)."""
 
 from .base import *  # noqa: F403
 from .base import env, env_bool
@@ -14,6 +17,13 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The Content-Security-Policy (no inline script or style) and X_FRAME_OPTIONS = "DENY" are set in base.py for every
+# environment, so that development shows what production refuses.
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 

@@ -1,6 +1,7 @@
 """Org-chart, letterhead, numbering-register and checklist edits in the admin are audited."""
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 
 from cases.demo import DEMO_PASSWORD
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_changing_a_units_time_zone_in_the_admin_is_audited(client, org):
     unit = Unit.objects.get(code="subbag-rt")
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     response = client.post(
         reverse("admin:cases_unit_change", args=[unit.pk]),
         {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent": unit.parent_id,
@@ -28,7 +29,7 @@ def test_changing_a_units_time_zone_in_the_admin_is_audited(client, org):
 
 def test_an_unknown_time_zone_is_refused_and_changes_nothing(client, org):
     unit = Unit.objects.get(code="subbag-rt")
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     response = client.post(
         reverse("admin:cases_unit_change", args=[unit.pk]),
         {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent": unit.parent_id,

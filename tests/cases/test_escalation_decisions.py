@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.urls import reverse
 
 from cases import errors
@@ -53,10 +54,10 @@ def overdue(org, tmp_path):
 
 def test_the_atasan_langsung_gets_the_escalation_in_their_inbox(client, org, overdue):
     assert overdue.position.title == "Kepala Subbagian Persuratan dan Arsip"
-    client.login(username="kasubbag.surat", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kasubbag.surat", password=DEMO_PASSWORD)
     page = client.get(reverse("cases:escalations")).content.decode()
     assert overdue.case.reference in page
-    client.login(username="kabag.tu", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kabag.tu", password=DEMO_PASSWORD)
     assert overdue.case.reference not in client.get(reverse("cases:escalations")).content.decode()
 
 
@@ -128,7 +129,7 @@ def test_an_escalation_is_decided_once(org, overdue):
 
 
 def test_deciding_from_the_escalation_page(client, org, overdue):
-    client.login(username="kasubbag.surat", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kasubbag.surat", password=DEMO_PASSWORD)
     response = client.post(reverse("cases:escalation_decide", args=[overdue.pk]),
                            {"decision": "take_over", "reason": "Saya ambil alih"}, follow=True)
     assert response.status_code == 200

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -38,7 +39,7 @@ def test_no_email_leaves_before_the_act_commits(org, django_capture_on_commit_ca
 
 def test_unread_count_shows_in_the_header_until_marked_read(client, org):
     notify(recipients=[org["karo"]], case=None, kind="test", write=write)
-    client.login(username="karo", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="karo", password=DEMO_PASSWORD)
     page = client.get(reverse("cases:inbox")).content.decode()
     assert '<span class="badge">1</span>' in page
 

@@ -4,6 +4,7 @@ printed document."""
 import io
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def staff(client, org, sop_library):
     def login(username: str):
         client.logout()
-        assert client.login(username=username, password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)
         return client
 
     return login

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def web(client, org, sop_library):
     def login(username: str):
         client.logout()
-        assert client.login(username=username, password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)
         return client
 
     return login

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 
 from cases.models import Case
 from cases.services import case_cancel, case_start, task_complete
@@ -148,7 +149,7 @@ def test_queue_and_case_page_show_each_steps_due_moment_and_state_in_the_units_t
         case = start(org, version)
     org["agendaris1"].language = "en"
     org["agendaris1"].save(update_fields=["language"])
-    client.login(username="agendaris1", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="agendaris1", password=DEMO_PASSWORD)
 
     with time_machine.travel(wit(2026, 11, 23, 10, 26), tick=True):
         queue = client.get(reverse("cases:queue")).content.decode()
@@ -171,7 +172,7 @@ def test_a_paused_step_shows_how_many_calendar_days_it_has_waited(client, org, v
         complete(case, org)  # waiting for the Sekda from Friday
     org["agendaris1"].language = "en"
     org["agendaris1"].save(update_fields=["language"])
-    client.login(username="agendaris1", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="agendaris1", password=DEMO_PASSWORD)
     with time_machine.travel(wit(2026, 11, 30, 16, 0), tick=True):
         page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert "waiting 3 days" in page
@@ -212,6 +213,6 @@ def test_due_moments_are_shown_in_the_viewers_own_time_zone(client, org, version
     Unit.objects.filter(code="inspektorat").update(time_zone="Asia/Jakarta")  # an auditor reading from WIB
     org["auditor"].language = "en"
     org["auditor"].save(update_fields=["language"])
-    client.login(username="auditor", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="auditor", password=DEMO_PASSWORD)
     page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert "8:30 a.m. WIB" in page  # the step due 10:30 WIT
