@@ -10,6 +10,7 @@ urlpatterns = [
     path("katalog/", views.catalogue, name="catalogue"),
     path("katalog/<str:code>/", views.sop_detail, name="sop_detail"),
     path("katalog/<str:code>/sop.pdf", views.sop_document, name="sop_document"),
+    path("katalog/<str:code>/diagram.css", views.sop_diagram_css, name="sop_diagram_css"),
     path("katalog/<str:code>/mulai/", views.case_start, name="case_start"),
     path("kasus/<int:pk>/", views.case_detail, name="case_detail"),
     path("kasus/<int:pk>/komentar/", views.case_comment, name="case_comment"),

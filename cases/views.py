@@ -126,16 +126,26 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @login_required
 def sop_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The SOP as its team and its users read it: identity, steps, diagram, printable document."""
-    from workflows.export import flow_svg
+    from workflows.export import flow_svg, split_svg_style
 
     version = get_object_or_404(SopVersion, code=code, is_current=True)
+    diagram, _css = split_svg_style(flow_svg(version=version))
     context = {
         "version": version,
         "definition": version.definition,
-        "diagram": mark_safe(flow_svg(version=version)),  # noqa: S308 - SVG built by our exporter, text escaped
+        "diagram": mark_safe(diagram),  # noqa: S308 - SVG built by our exporter, text escaped
         "may_start": may_start_sop(request.user, version.definition),
     }
     return render(request, "cases/sop_detail.html", context)
+
+
+@login_required
+def sop_diagram_css(request: HttpRequest, code: str) -> HttpResponse:
+    """The diagram's own stylesheet, served apart so that the SOP page needs no inline style."""
+    from workflows.export import flow_svg, split_svg_style
+
+    version = get_object_or_404(SopVersion, code=code, is_current=True)
+    return HttpResponse(split_svg_style(flow_svg(version=version))[1], content_type="text/css; charset=utf-8")
 
 
 @login_required

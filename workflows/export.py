@@ -63,6 +63,31 @@ def flow_svg(*, version: SopVersion) -> str:
     return svg.replace('width="100%" height="100%"', f'width="{grid.width}" height="{grid.height}"', 1)
 
 
+_SVG_STYLE = re.compile(r"<style[^>]*>(?:\s*<!\[CDATA\[)?(?P<css>.*?)(?:\]\]>\s*)?</style>", re.S)
+
+
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="(?P<rules>[^"]*)"')
+
+
+def split_svg_style(svg: str) -> tuple[str, str]:
+    """The SVG without its <style> element and style attributes, and their CSS: a page whose Content-Security-Policy
+    allows no inline style embeds the first and links the second as a stylesheet (each distinct style attribute
+    becomes a `data-style` number and a rule for it)."""
+    found = _SVG_STYLE.search(svg)
+    css = [found.group("css").strip()] if found else []
+    if found:
+        svg = svg[: found.start()] + svg[found.end() :]
+    numbers: dict[str, int] = {}
+
+    def numbered(match: re.Match[str]) -> str:
+        number = numbers.setdefault(match.group("rules"), len(numbers) + 1)
+        return f' data-style="{number}"'
+
+    svg = _STYLE_ATTRIBUTE.sub(numbered, svg)
+    css += [f'[data-style="{number}"] {{ {rules} }}' for rules, number in numbers.items()]
+    return svg, "\n".join(css)
+
+
 def _without_repeated_refs(xml: str) -> str:
     """A node's <incoming>/<outgoing> list names each flow once (viewflow lists one per branch to the same step)."""
     lines, seen = [], set()
