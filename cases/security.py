@@ -50,8 +50,11 @@ def audit_logout(*, user: User | None, request: HttpRequest | None) -> None:
 def audit_lockout(*, username: str, request: HttpRequest | None) -> None:
     """A username locked out by django-axes (after AXES_FAILURE_LIMIT failures)."""
     user = User.objects.filter(username=username).first()
-    _append(action=AuditEvent.Action.LOGIN_LOCKED_OUT, actor=None, after={"username": username[:150], **_client(request),
-            "user": user.pk if user else None})
+    _append(
+        action=AuditEvent.Action.LOGIN_LOCKED_OUT,
+        actor=None,
+        after={"username": username[:150], **_client(request), "user": user.pk if user else None},
+    )
 
 
 def audit_denial(*, user: User | None, what: str, case: Case | None = None, request: HttpRequest | None = None) -> None:
@@ -127,8 +130,9 @@ def totp_enrol_confirm(*, user: User, token: str, request: HttpRequest | None = 
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()  # one device per person
-    audit_append(action=AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, after={"device": device.pk,
-                                                                                  **_client(request)})
+    audit_append(
+        action=AuditEvent.Action.TWO_FACTOR_ENROLLED, actor=user, after={"device": device.pk, **_client(request)}
+    )
     if request is not None:
         otp_login(request, device)
     return device

@@ -31,9 +31,9 @@ from . import dispositions, errors
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
-from .uploads import clean_upload_name
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
+from .uploads import clean_upload_name
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 

@@ -55,15 +55,19 @@ def validate_upload(upload: UploadedFile) -> None:
     limit = settings.UPLOAD_MAX_MB
     if upload.size > limit * 1024 * 1024:
         size = f"{upload.size / (1024 * 1024):.1f}"
-        raise ValidationError(errors.UPLOAD_TOO_LARGE, params={"name": name, "size": size, "limit": limit},
-                              code="upload_size")
+        raise ValidationError(
+            errors.UPLOAD_TOO_LARGE, params={"name": name, "size": size, "limit": limit}, code="upload_size"
+        )
     actual = sniff(upload)
     if actual not in settings.UPLOAD_ALLOWED_TYPES:
         raise ValidationError(errors.UPLOAD_TYPE_NOT_ALLOWED, params={"name": name}, code="upload_type")
     claimed = mimetypes.guess_type(name)[0]
     if claimed is not None and claimed != actual:
-        raise ValidationError(errors.UPLOAD_TYPE_MISMATCH, params={"name": name, "claimed": claimed, "actual": actual},
-                              code="upload_disguised")
+        raise ValidationError(
+            errors.UPLOAD_TYPE_MISMATCH,
+            params={"name": name, "claimed": claimed, "actual": actual},
+            code="upload_disguised",
+        )
 
 
 def attachment_upload_to(instance: Any, filename: str) -> str:

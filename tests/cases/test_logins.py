@@ -81,7 +81,11 @@ def test_the_lockout_ends_after_the_cool_off(client, org):
 
 @pytest.mark.parametrize(
     ("password", "fragment"),
-    [("Maluku-26", "setidaknya 12 karakter"), ("password1234", "terlalu umum"), ("202611230412", "seluruhnya terdiri dari angka")],
+    [
+        ("Maluku-26", "setidaknya 12 karakter"),
+        ("password1234", "terlalu umum"),
+        ("202611230412", "seluruhnya terdiri dari angka"),
+    ],
 )
 def test_weak_passwords_are_refused(password, fragment):
     with pytest.raises(ValidationError) as refused:
@@ -161,9 +165,7 @@ def test_a_head_of_unit_sets_up_two_factor_and_then_needs_a_code_at_every_login(
         assert failed.actor == org["kasubbag.rt"]
 
         clock.shift(datetime.timedelta(seconds=61))
-        passed = client.post(
-            reverse("two_factor_verify"), {"token": code_for(device), "next": reverse("cases:queue")}
-        )
+        passed = client.post(reverse("two_factor_verify"), {"token": code_for(device), "next": reverse("cases:queue")})
         assert (passed.status_code, passed["Location"]) == (302, reverse("cases:queue"))
         assert client.get(reverse("cases:inbox")).status_code == 200
     assert audit_verify() is None
