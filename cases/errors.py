@@ -43,6 +43,9 @@ TWO_FACTOR_WRONG_CODE = _("The code is wrong or has expired; enter the current 6
 UPLOAD_TOO_LARGE = _("“%(name)s” is %(size)s MB; a file may be at most %(limit)s MB.")
 UPLOAD_TYPE_NOT_ALLOWED = _("“%(name)s” is not a PDF, JPEG or PNG file (judged from its content).")
 UPLOAD_TYPE_MISMATCH = _("“%(name)s” is named as %(claimed)s but its content is %(actual)s.")
+RETENTION_NOT_FINISHED = _("Case %(reference)s is not finished or its SOP has no retention schedule.")
+RETENTION_ALREADY_ARCHIVED = _("Case %(reference)s is already archived.")
+RETENTION_NOT_DUE = _("Case %(reference)s stays in the active file until %(date)s.")
 UPLOAD_NAME_INVALID = _("The file name “%(name)s” cannot be used; rename the file and try again.")
 
 

@@ -24,7 +24,11 @@ CASE_COLUMNS = {
     "tingkat_keamanan": "choice",
 }
 
+NAME_MAX_LENGTH = 60  # step ids and field names are stored in columns of 64 characters (audit step, attachment kind)
+RETENTION_FINAL = ["musnah", "permanen", "dinilai_kembali"]
+
 _text = {"type": "string", "minLength": 1}
+_name = {"type": "string", "pattern": STEP_ID_PATTERN, "maxLength": NAME_MAX_LENGTH}
 _text_list = {"type": "array", "items": _text}
 _date = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
@@ -45,7 +49,7 @@ _field = {
     "additionalProperties": False,
     "required": ["name", "label", "type"],
     "properties": {
-        "name": {"type": "string", "pattern": STEP_ID_PATTERN},
+        "name": _name,
         "label": _text,
         "type": {"enum": FIELD_TYPES},
         "required": {"type": "boolean"},
@@ -61,7 +65,7 @@ _attachment = {
     "additionalProperties": False,
     "required": ["name", "label"],
     "properties": {
-        "name": {"type": "string", "pattern": STEP_ID_PATTERN},
+        "name": _name,
         "label": _text,
         "required": {"type": "boolean"},
     },
@@ -117,7 +121,7 @@ _branch = {
     "additionalProperties": False,
     "required": ["key", "label", "next"],
     "properties": {
-        "key": {"type": "string", "pattern": STEP_ID_PATTERN},
+        "key": _name,
         "label": _text,
         "next": _text,
     },
@@ -128,7 +132,7 @@ _step = {
     "additionalProperties": False,
     "required": ["id", "kegiatan"],
     "properties": {
-        "id": {"type": "string", "pattern": STEP_ID_PATTERN},
+        "id": _name,
         "no": {"type": "integer", "minimum": 1},
         "type": {"enum": ["task", "pause", "subcase", "end"]},
         "actor": _text,
@@ -167,9 +171,9 @@ _step = {
             "properties": {
                 "sop": {"type": "string", "pattern": r"^BU-[A-Z]{2,3}-[0-9]{2}$"},
                 "wait": {"type": "boolean"},
-                "for_each": {"type": "string", "pattern": STEP_ID_PATTERN},
-                "item_field": {"type": "string", "pattern": STEP_ID_PATTERN},
-                "carry": {"type": "array", "items": {"type": "string", "pattern": STEP_ID_PATTERN}},
+                "for_each": _name,
+                "item_field": _name,
+                "carry": {"type": "array", "items": _name},
             },
         },
     },
@@ -182,7 +186,7 @@ _role = {
     "properties": {
         "name": _text,
         "resolve": {"enum": ["org", "requester", "field"]},
-        "field": {"type": "string", "pattern": STEP_ID_PATTERN},
+        "field": _name,
     },
 }
 
@@ -194,8 +198,8 @@ SOP_SCHEMA: dict[str, Any] = {
                  "steps"],
     "properties": {
         "code": {"type": "string", "pattern": r"^BU-[A-Z]{2,3}-[0-9]{2}$"},
-        "revision": {"type": "integer", "minimum": 0},
-        "title": _text,
+        "revision": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        "title": {"type": "string", "minLength": 1, "maxLength": 300},
         "service_area": {"enum": SERVICE_AREAS},
         "purpose": _text,
         "identity": {
@@ -270,6 +274,19 @@ SOP_SCHEMA: dict[str, Any] = {
             },
         },
         "escalation": _escalation,
+        # Jadwal retensi arsip (JRA): how long a finished case stays in the active file, then in the inactive
+        # archive, and what happens at the end. Counted from the day the case finished.
+        "retention": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["active_years", "inactive_years", "final"],
+            "properties": {
+                "active_years": {"type": "integer", "minimum": 0, "maximum": 100},
+                "inactive_years": {"type": "integer", "minimum": 0, "maximum": 100},
+                "final": {"enum": RETENTION_FINAL},
+                "basis": _text,
+            },
+        },
         "case_deadline": {
             "oneOf": [
                 {"enum": ["derajat"]},
@@ -277,7 +294,7 @@ SOP_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["field"],
-                    "properties": {"field": {"type": "string", "pattern": STEP_ID_PATTERN}},
+                    "properties": {"field": _name},
                 },
             ]
         },
