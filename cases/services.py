@@ -33,7 +33,7 @@ from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
-from .uploads import clean_upload_name
+from .uploads import clean_upload_name, content_extension
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -101,7 +101,7 @@ def _store_attachments(*, case: Case, step: str, files: dict[str, UploadedFile],
         )
         # Stored under a random name (cases.uploads.attachment_upload_to); a rollback leaves the file orphaned but
         # unreferenced, which `backup` does not copy.
-        attachment.file.save(name, upload, save=False)
+        attachment.file.save("upload" + content_extension(upload), upload, save=False)
         attachment.save()
         hashes.append(f"{kind}:{name}:{attachment.sha256}")
     return hashes

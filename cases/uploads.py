@@ -70,8 +70,14 @@ def validate_upload(upload: UploadedFile) -> None:
         )
 
 
+def content_extension(upload: UploadedFile) -> str:
+    """The file extension of the upload's content type (".pdf", ".jpg", ".png"), or "" for any other."""
+    return EXTENSIONS.get(sniff(upload) or "", "")
+
+
 def attachment_upload_to(instance: Any, filename: str) -> str:
-    """A storage name that no uploaded name can steer: attachments/<yyyy>/<mm>/<random><extension of the content>."""
+    """A storage name that no uploaded name can steer: attachments/<yyyy>/<mm>/<random><extension>, where the
+    service passes `filename` as "upload" + the extension of the content (`content_extension`)."""
     today = datetime.date.today()  # noqa: DTZ011 - a folder name only
     extension = EXTENSIONS.get(mimetypes.guess_type(filename)[0] or "", "")
     return f"attachments/{today:%Y}/{today:%m}/{uuid.uuid4().hex}{extension}"

@@ -7,17 +7,32 @@ the service accepts.
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, DispositionInstruction, Position
 from cases.uploads import validate_upload
+from workflows.sop_schema import CASE_COLUMNS
 
 DECISION_FIELD = "_keputusan"
 NOTE_FIELD = "_catatan"
 MSG_REQUIRED_FOR_BRANCH = _("Required when the decision is “%(branch)s”.")
+MSG_ONE_VALUE = _("Give one value here, not a list.")
+MSG_NOT_TEXT = _("This contains characters that are not text (was it saved in another encoding?).")
+TEXT_CONTROLS = {"\t", "\n", "\r"}
+
+
+def validate_text(value: Any) -> None:
+    """Refuse control characters, lone surrogates and U+FFFD (what a wrongly encoded form arrives as)."""
+    for item in value if isinstance(value, list) else [value]:
+        for ch in str(item):
+            if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Cs") and ch not in TEXT_CONTROLS):
+                raise ValidationError(MSG_NOT_TEXT, code="not_text")
 CASE_COLUMN_CHOICES = {"derajat": Case.Derajat.choices, "tingkat_keamanan": Case.Keamanan.choices}
 
 
@@ -53,12 +68,27 @@ class InstructionsField(forms.ModelMultipleChoiceField):
         return [instruction.code for instruction in super().clean(value)]
 
 
-class LinesField(forms.CharField):
-    """One item per line (e.g. the rooms of a stock-take); the value is the list of non-empty lines."""
+class TextField(forms.CharField):
+    default_validators = [validate_text]
+
+
+class LinesField(TextField):
+    """One item per line (e.g. the rooms of a stock-take); the value is the list of non-empty lines.
+
+    `max_text` bounds the whole text as typed (a max_length would count the lines)."""
+
+    def __init__(self, *, max_text: int = 5000, **kwargs: Any) -> None:
+        self.max_text = max_text
+        super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> list[str]:
         text = super().to_python(value)
+        MaxLengthValidator(self.max_text)(text)
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# Fields whose value is a list: anything else given a list is refused with MSG_ONE_VALUE.
+LIST_FIELDS = (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)
 
 
 class KelengkapanForm(forms.Form):
@@ -68,7 +98,22 @@ class KelengkapanForm(forms.Form):
     branch_labels: dict[str, str] = {}
     attachment_names: tuple[str, ...] = ()
 
+    def __init__(self, data: Any = None, files: Any = None, **kwargs: Any) -> None:
+        # A caller passing a plain dict (not a request's QueryDict) may give a list where one value belongs; the
+        # field would fail on it instead of refusing it, so it is set aside and refused in clean().
+        self.malformed: set[str] = set()
+        if isinstance(data, dict) and not hasattr(data, "getlist"):
+            data = dict(data)
+            for name, field in self.base_fields.items():
+                if not isinstance(field, LIST_FIELDS) and isinstance(data.get(name), list | tuple | dict):
+                    self.malformed.add(name)
+                    data[name] = None
+        super().__init__(data, files, **kwargs)
+
     def clean(self) -> dict[str, Any]:
+        for name in self.malformed:
+            self._errors.pop(name, None)
+            self.add_error(name, MSG_ONE_VALUE)
         cleaned = super().clean()
         chosen = cleaned.get(DECISION_FIELD)
         for name, branches in self.required_for.items():
@@ -113,12 +158,14 @@ def _form_field(spec: dict[str, Any]) -> forms.Field:
         "help_text": spec.get("help", ""),
     }
     if kind == "text":
-        return forms.CharField(max_length=spec.get("max_length", 500), **options)
+        limit = spec.get("max_length", 500)
+        if spec["name"] in CASE_COLUMNS:  # a column of the case: no longer than the column
+            limit = min(limit, Case._meta.get_field(spec["name"]).max_length)
+        return TextField(max_length=limit, **options)
     if kind == "textarea":
-        return forms.CharField(max_length=spec.get("max_length", 5000), widget=forms.Textarea(attrs={"rows": 3}),
-                               **options)
+        return TextField(max_length=spec.get("max_length", 5000), widget=forms.Textarea(attrs={"rows": 3}), **options)
     if kind == "lines":
-        return LinesField(widget=forms.Textarea(attrs={"rows": 4}), **options)
+        return LinesField(max_text=spec.get("max_length", 5000), widget=forms.Textarea(attrs={"rows": 4}), **options)
     if kind == "integer":
         return forms.IntegerField(min_value=0, **options)
     if kind == "date":
@@ -166,7 +213,7 @@ def build_form_class(
         attrs[DECISION_FIELD] = forms.ChoiceField(
             label=decision["question"], choices=list(branch_labels.items()), widget=forms.RadioSelect
         )
-    attrs[NOTE_FIELD] = forms.CharField(
+    attrs[NOTE_FIELD] = TextField(
         label=_("Note for the case history"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -180,8 +227,8 @@ def step_form_class(step: dict[str, Any]) -> type[KelengkapanForm]:
 
 def intake_form_class(definition: dict[str, Any]) -> type[KelengkapanForm]:
     core = {
-        "subject": forms.CharField(label=_("Subject (perihal)"), max_length=300),
-        "requester_name": forms.CharField(label=_("Requester"), max_length=200),
+        "subject": TextField(label=_("Subject (perihal)"), max_length=300),
+        "requester_name": TextField(label=_("Requester"), max_length=200),
         "derajat": forms.ChoiceField(label=_("Urgency"), choices=Case.Derajat.choices, initial=Case.Derajat.BIASA),
         "tingkat_keamanan": forms.ChoiceField(
             label=_("Security level"), choices=Case.Keamanan.choices, initial=Case.Keamanan.BIASA

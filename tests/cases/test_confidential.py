@@ -31,12 +31,22 @@ def confidential_letter_at_distribution(org, pos, version, scan) -> Case:
     agd = {pos["agendaris1"]}
     walk.do("terima", "agendaris1", offered=agd, queue=True)
     walk.do("cek_alamat", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
-    walk.do("agenda", "agendaris1", agenda_data(tingkat_keamanan="R"), {"pindaian_surat": scan("s.pdf")},
-            offered=agd, queue=True)
+    walk.do(
+        "agenda",
+        "agendaris1",
+        agenda_data(tingkat_keamanan="R"),
+        {"pindaian_surat": scan("s.pdf")},
+        offered=agd,
+        queue=True,
+    )
     walk.do("cek_rahasia", "agendaris1", {"_keputusan": "ya"}, offered=agd, queue=True)
     walk.do("kirim_tertutup", "agendaris1", offered=agd, queue=True)
-    return walk.do("disposisi", "karo", {"diteruskan_kepada": pos["kasubbag.rt"], "instruksi": ["untuk_diketahui"]},
-                   offered={pos["karo"]})
+    return walk.do(
+        "disposisi",
+        "karo",
+        {"diteruskan_kepada": pos["kasubbag.rt"], "instruksi": ["untuk_diketahui"]},
+        offered={pos["karo"]},
+    )
 
 
 def test_a_confidential_letter_is_seen_only_by_those_it_is_addressed_to_and_auditors(org, pos, sop_library, scan):
