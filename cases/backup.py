@@ -4,17 +4,18 @@ A backup is a directory:
 
     manifest.json      format, time, the audit chain head, and the SHA-256 of every other file in the backup
     database.dump      pg_dump in its custom format (-Fc)
-    files/<name>       each stored file the database refers to (attachments), under its storage name
+    files/<name>       each stored file the database refers to (attachments, printed PDFs), under its storage name
 
 Consistency: the dump and the list of files come from one database snapshot. A REPEATABLE READ transaction exports
 its snapshot (`pg_export_snapshot()`), pg_dump reads exactly that snapshot (`--snapshot`), and the same transaction
-lists the attachments; stored files are never changed after they are written (random names), so copying them after
+lists the stored files; stored files are never changed after they are written (random names), so copying them after
 the snapshot copies what the snapshot refers to. A file written by an act that rolled back is not referenced and is
 not copied.
 
 Restore verifies every hash in the manifest first, refuses a database that already has tables, restores the dump in
 one transaction (pg_restore --single-transaction), copies the files into MEDIA_ROOT, and then checks the result:
-the audit trail verifies, every attachment matches its recorded SHA-256, every printed document still verifies.
+the audit trail verifies, every attachment matches its recorded SHA-256, every printed document still verifies (and
+a stored printed PDF still has the SHA-256 recorded when it was printed).
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def _pg_env() -> dict[str, str]:
     return {k: v for k, v in env.items() if v != ""}
 
 
+def _stored_names() -> set[str]:
+    """The storage names of every file the database refers to: attachments and printed PDFs."""
+    from reports.models import PrintJob
+
+    return set(Attachment.objects.exclude(file="").values_list("file", flat=True)) | set(
+        PrintJob.objects.exclude(file="").values_list("file", flat=True)
+    )
+
+
 def _run(command: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:
@@ -96,7 +106,7 @@ def backup_write(*, out: Path) -> BackupResult:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
         _run(["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={out / DUMP}"], env)
-        names = sorted(set(Attachment.objects.exclude(file="").values_list("file", flat=True)))
+        names = sorted(_stored_names())
         head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first() or (0, "")
     media = Path(settings.MEDIA_ROOT)
     hashes = {DUMP: sha256_file(out / DUMP)}
@@ -201,11 +211,15 @@ def restore_check() -> RestoreResult:
         path = Path(settings.MEDIA_ROOT) / attachment.file.name
         if not path.is_file() or sha256_file(path) != attachment.sha256:
             problems.append(_("attachment %(name)s does not match its SHA-256") % {"name": attachment.file.name})
-    codes = list(PrintedDocument.objects.values_list("code", flat=True))
-    for code in codes:
-        result = document_verify(code=code, user=None)
-        if not (result.on_record and result.chain_intact and result.head_in_chain):
-            problems.append(_("printed document %(code)s does not verify") % {"code": code})
+    documents = list(PrintedDocument.objects.select_related("print_job"))
+    for document in documents:
+        result = document_verify(code=document.code, user=None)
+        job = getattr(document, "print_job", None)
+        stored = Path(settings.MEDIA_ROOT) / job.file.name if job is not None and job.file else None
+        if not (result.on_record and result.chain_intact and result.head_in_chain) or (
+            stored is not None and (not stored.is_file() or sha256_file(stored) != document.content_sha256)
+        ):
+            problems.append(_("printed document %(code)s does not verify") % {"code": document.code})
     return RestoreResult(
-        files=len(attachments), audit_events=AuditEvent.objects.count(), documents=len(codes), problems=problems
+        files=len(attachments), audit_events=AuditEvent.objects.count(), documents=len(documents), problems=problems
     )

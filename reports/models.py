@@ -44,3 +44,37 @@ class PrintedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.code}"
+
+
+class PrintJob(models.Model):
+    """A print run in the background (Celery): retried when it fails, and every attempt's outcome kept here."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="print_jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    document = models.OneToOneField(
+        PrintedDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="print_job"
+    )
+    file = models.FileField(_("file"), upload_to="printed/%Y/%m/", blank=True, max_length=200)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="done") | models.Q(document__isnull=False), name="done_print_job_has_document"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_state_display()} ({self.attempts})"

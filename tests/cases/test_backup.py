@@ -17,6 +17,8 @@ from django.db import connection
 from cases.models import AuditEvent, Case
 from cases.services import task_complete
 from reports.case_history import case_history_pdf
+from reports.jobs import print_job_run
+from reports.models import PrintJob
 from tests.builders import ADM_CODE, RT_CODE, RT_HAPPY_PATH, start_letter, start_vehicle_request, task_at
 from tests.test_settings import run_manage
 from tests.workflows.test_dispatcher import child_env
@@ -46,6 +48,8 @@ def populated(org, sop_library, scan) -> Case:
         task_complete(task_id=task_at(case, step).pk, acting_user=org[who], data=data)
     start_letter(org, sop_library[ADM_CODE])
     case_history_pdf(case=case, acting_user=org["auditor"])
+    # A print from the background job, whose PDF is stored in MEDIA_ROOT (run here in-process, as a worker would).
+    print_job_run(job_id=PrintJob.objects.create(case=case, requested_by=org["auditor"]).pk, final_attempt=True)
     return case
 
 
@@ -57,7 +61,8 @@ def test_a_backup_restores_into_an_empty_database_where_everything_still_verifie
     call_command("backup", str(out))
     manifest = json.loads((out / "manifest.json").read_text())
     stored = case.attachments.get().file.name
-    assert set(manifest["sha256"]) == {"database.dump", f"files/{stored}"}
+    printed = PrintJob.objects.get().file.name
+    assert set(manifest["sha256"]) == {"database.dump", f"files/{stored}", f"files/{printed}"}
     assert manifest["audit_head"]["seq"] == AuditEvent.objects.count()
 
     media = tmp_path / "media-restored"
@@ -71,8 +76,9 @@ def test_a_backup_restores_into_an_empty_database_where_everything_still_verifie
     assert restored.returncode == 0, restored.stderr
     events = AuditEvent.objects.count()
     assert f"Dipulihkan: {events} peristiwa audit" in restored.stdout
-    assert "1 lampiran dan 1 dokumen cetak terverifikasi" in restored.stdout
-    assert (media / stored).read_bytes() == (Path(settings.MEDIA_ROOT) / stored).read_bytes()
+    assert "1 lampiran dan 2 dokumen cetak terverifikasi" in restored.stdout
+    for name in (stored, printed):
+        assert (media / name).read_bytes() == (Path(settings.MEDIA_ROOT) / name).read_bytes()
     verify = run_manage("audit", "verify", **env)
     assert verify.returncode == 0, verify.stderr
     assert f"audit trail intact: {events} events" in verify.stdout
