@@ -44,7 +44,7 @@ def test_an_unknown_time_zone_is_refused_and_changes_nothing(client, org):
 
 def test_changing_a_units_letterhead_in_the_admin_is_audited(client, org):
     unit = Unit.objects.get(code="biro-umum")
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     response = client.post(
         reverse("admin:cases_unit_change", args=[unit.pk]),
         {"code": unit.code, "name": unit.name, "kind": unit.kind, "parent": "", "time_zone": unit.time_zone,
@@ -62,7 +62,7 @@ def test_editing_a_numbering_register_in_the_admin_is_audited_and_never_rewrites
 
     register = NumberRegister.objects.create(unit=Unit.objects.get(code="subbag-rt"), kind="surat_izin_kendaraan",
                                              year=2026, kka="000.1.4", unit_code="RT", last_seq=41)
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     response = client.post(
         reverse("admin:cases_numberregister_change", args=[register.pk]),
         {"kka": "000.1.4.1", "template": "{kka}/{seq}/{unit}/{yyyy}", "unit_code": "RT",
@@ -79,7 +79,7 @@ def test_editing_a_numbering_register_in_the_admin_is_audited_and_never_rewrites
 def test_a_new_instruction_box_is_audited_and_boxes_cannot_be_deleted(client, org):
     from cases.models import DispositionInstruction
 
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     response = client.post(reverse("admin:cases_dispositioninstruction_add"),
                            {"code": "pantau", "label": "Pantau dan laporkan", "order": "95", "active": "on"})
     assert response.status_code == 302, response.content.decode()[:500]
