@@ -59,16 +59,26 @@ def addressed_position_ids(case: Case) -> set[int]:
     return offered | named | escalated | disposed
 
 
+# SOP versions never change once registered: the position fields of each are read once per process.
+_POSITION_FIELDS_BY_VERSION: dict[int, set[str]] = {}
+
+
+def _all_position_field_names() -> set[str]:
+    """The names of the position fields of every registered SOP version."""
+    known = _POSITION_FIELDS_BY_VERSION
+    missing = set(SopVersion.objects.values_list("pk", flat=True)) - known.keys()
+    for pk, definition in SopVersion.objects.filter(pk__in=missing).values_list("pk", "definition"):
+        known[pk] = _position_field_names(definition)
+    return set().union(*known.values()) if known else set()
+
+
 def _addressed_q(position_ids: list[int]) -> Q:
     """Cases addressed to any of `position_ids`, as a query (see `addressed_position_ids`)."""
     offered = TaskOffer.objects.filter(position_id__in=position_ids).values("task__process_id")
     escalated = Escalation.objects.filter(position_id__in=position_ids).values("case_id")
     disposed = DispositionRecipient.objects.filter(position_id__in=position_ids).values("disposition__case_id")
     query = Q(process_id__in=offered) | Q(pk__in=escalated) | Q(pk__in=disposed)
-    names = set()
-    for definition in SopVersion.objects.values_list("definition", flat=True):
-        names |= _position_field_names(definition)
-    for name in sorted(names):
+    for name in sorted(_all_position_field_names()):
         query |= Q(**{f"data__{name}__in": position_ids})
     return query
 

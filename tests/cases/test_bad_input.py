@@ -264,7 +264,8 @@ def mutated_sops(draw: st.DrawFn) -> bytes:
         lines = [ln.replace("id: ", f"id: {'a' * 70}", 1) if ln.strip().startswith("- id:") else ln for ln in lines]
     text = "\n".join(lines) + "\n"
     if how == "latin1":
-        return (text + "# catatan: perubahan ketentuan\n").replace("catatan", "cätatan").encode("latin-1")
+        latin = (text + "# catatan: perubahan ketentuan\n").replace("catatan", "cätatan")
+        return latin.encode("latin-1", errors="replace")
     if how == "utf16":
         return text.encode("utf-16")
     if how == "bytes":

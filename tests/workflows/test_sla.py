@@ -172,8 +172,9 @@ def test_a_paused_step_shows_how_many_calendar_days_it_has_waited(client, org, v
         complete(case, org)  # waiting for the Sekda from Friday
     org["agendaris1"].language = "en"
     org["agendaris1"].save(update_fields=["language"])
-    client.login(request=HttpRequest(), username="agendaris1", password=DEMO_PASSWORD)
     with time_machine.travel(wit(2026, 11, 30, 16, 0), tick=True):
+        # Logged in at the travelled-to moment: a session idle since the real "now" would have expired.
+        client.login(request=HttpRequest(), username="agendaris1", password=DEMO_PASSWORD)
         page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     assert "waiting 3 days" in page
     assert 'class="sla paused"' in page  # the case deadline is paused as well
