@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.http import HttpRequest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -24,7 +25,7 @@ def admin_adds_token(client, user, name: str) -> str:
 
 
 def test_tokens_are_made_and_revoked_in_the_admin_audited_and_stored_only_as_a_hash(client, org, sop_library):
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     first = admin_adds_token(client, org["pemohon"], "Portal layanan")
     second = admin_adds_token(client, org["pemohon"], "Ekspor SRIKANDI")
 
@@ -60,7 +61,7 @@ def test_tokens_are_made_and_revoked_in_the_admin_audited_and_stored_only_as_a_h
 
 
 def test_a_second_active_token_of_the_same_name_is_refused_in_the_admin(client, org):
-    client.login(username="admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
     admin_adds_token(client, org["pemohon"], "Portal layanan")
     response = client.post(reverse("admin:cases_apitoken_add"), {"user": org["pemohon"].pk, "name": "Portal layanan"})
     assert response.status_code == 200  # the form again, with the error
@@ -79,7 +80,7 @@ def test_without_a_valid_token_the_api_answers_401_in_json(org, header):
 
 def test_the_ui_session_authenticates_too_with_csrf_for_changes(org, sop_library):
     client = APIClient(enforce_csrf_checks=True)
-    assert client.login(username="pemohon", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="pemohon", password=DEMO_PASSWORD)
     assert client.get(reverse("api:sop_list")).status_code == 200
     refused = client.post(reverse("api:case_list"), {"sop": "BU-RT-01"}, format="json")
     assert refused.status_code == 403
