@@ -270,6 +270,7 @@ SOP_SCHEMA: dict[str, Any] = {
             },
         },
         "escalation": _escalation,
+        "skm": {"type": "boolean"},
         "case_deadline": {
             "oneOf": [
                 {"enum": ["derajat"]},
