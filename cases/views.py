@@ -198,7 +198,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         notifications_mark_read(user=request.user)
         return redirect("cases:notifications")
-    page = Paginator(request.user.notifications.select_related("case"), 25).get_page(request.GET.get("page"))
+    notes = request.user.notifications.select_related("case__unit", "case__survey")
+    page = Paginator(notes, 25).get_page(request.GET.get("page"))
     return render(request, "cases/notifications.html", {"page": page})
 
 

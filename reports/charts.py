@@ -33,7 +33,8 @@ def bar_chart(
 ) -> SafeString:
     """A horizontal bar chart; `marker` draws a dashed reference line (e.g. the time standard at 100%)."""
     if not bars:
-        return mark_safe(f'<p class="muted">{escape(_("No data in this period."))}</p>')  # noqa: S308 - escaped
+        empty = escape(_("No data in this period."))
+        return mark_safe(f'<p class="muted">{empty}</p>')  # noqa: S308 - escaped
     top = max([max_value or 0.0, *(b.value for b in bars), marker or 0.0]) or 1.0
     plot = width - LABEL_WIDTH - VALUE_WIDTH
     height = ROW * len(bars) + 30
