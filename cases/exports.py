@@ -17,8 +17,17 @@ from .models import Case
 
 def case_export_header() -> list[str]:
     return [
-        _("Case"), _("Agenda number"), _("SOP"), _("Subject"), _("Requester"), _("Unit"), _("Urgency"), _("Status"),
-        _("Started"), _("Finished"), _("SLA breached"),
+        _("Case"),
+        _("Agenda number"),
+        _("SOP"),
+        _("Subject"),
+        _("Requester"),
+        _("Unit"),
+        _("Urgency"),
+        _("Status"),
+        _("Started"),
+        _("Finished"),
+        _("SLA breached"),
     ]
 
 

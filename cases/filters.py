@@ -88,7 +88,8 @@ class CaseFilter(django_filters.FilterSet):
     started_from = django_filters.DateFilter(label=_("Started from"), method="filter_from")
     started_until = django_filters.DateFilter(label=_("Started until"), method="filter_until")
     breached = django_filters.BooleanFilter(
-        label=_("SLA breached"), method="filter_breached",
+        label=_("SLA breached"),
+        method="filter_breached",
         widget=django_filters.widgets.BooleanWidget(),
     )
 

@@ -30,7 +30,9 @@ def survey_offer(*, case: Case, acting_user: User | None) -> SatisfactionSurvey 
     audit_append(action="survey_offered", actor=acting_user, case=case, after={"respondent": case.requester_id})
     link = reverse("cases:survey", args=[survey.pk])
     notify(
-        recipients=[case.requester], case=case, kind="survey_offered",
+        recipients=[case.requester],
+        case=case,
+        kind="survey_offered",
         write=lambda: (
             _("How was our service? Survey for %(case)s") % {"case": case.reference},
             _("Your request %(case)s is finished. Please rate our service (nine questions, one minute): %(link)s")
@@ -56,6 +58,9 @@ def survey_answer(*, survey_id: int, acting_user: User, scores: dict[str, int], 
     survey.suggestion = suggestion.strip()
     survey.save(update_fields=["answered_at", "suggestion"])
     audit_append(
-        action="survey_answered", actor=acting_user, case=survey.case,
-        after={"scores": {k: scores[k] for k in keys}}, note=survey.suggestion,
+        action="survey_answered",
+        actor=acting_user,
+        case=survey.case,
+        after={"scores": {k: scores[k] for k in keys}},
+        note=survey.suggestion,
     )

@@ -28,8 +28,13 @@ class Bar:
 
 
 def bar_chart(
-    bars: list[Bar], *, title: str, max_value: float | None = None, marker: float | None = None,
-    marker_label: str = "", width: int = 720,
+    bars: list[Bar],
+    *,
+    title: str,
+    max_value: float | None = None,
+    marker: float | None = None,
+    marker_label: str = "",
+    width: int = 720,
 ) -> SafeString:
     """A horizontal bar chart; `marker` draws a dashed reference line (e.g. the time standard at 100%)."""
     if not bars:

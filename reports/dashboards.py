@@ -65,8 +65,11 @@ class Compliance:
 
 def _stopped_step_clocks(period: Period) -> QuerySet[SlaClock]:
     clocks = SlaClock.objects.filter(
-        kind=SlaClock.Kind.STEP, state=SlaClock.State.STOPPED, stopped_at__gte=period.start,
-        stopped_at__lt=period.end, due_at__isnull=False,
+        kind=SlaClock.Kind.STEP,
+        state=SlaClock.State.STOPPED,
+        stopped_at__gte=period.start,
+        stopped_at__lt=period.end,
+        due_at__isnull=False,
     )
     units = period.units()
     return clocks.filter(case__unit_id__in=units) if units is not None else clocks
@@ -81,12 +84,18 @@ def sla_compliance(period: Period, *, by: str) -> list[Compliance]:
     if by == "month":
         rows = (
             clocks.annotate(month=TruncMonth("stopped_at", tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE)))
-            .values("month").annotate(total=Count("pk"), met=Count("pk", filter=MET)).order_by("month")
+            .values("month")
+            .annotate(total=Count("pk"), met=Count("pk", filter=MET))
+            .order_by("month")
         )
-        return [Compliance(r["month"].strftime("%Y-%m"), r["month"].strftime("%m/%Y"), r["total"], r["met"])
-                for r in rows]
-    key, label = ("case__sop_version__code", "case__sop_version__code") if by == "sop" else (
-        "case__unit__code", "case__unit__name")
+        return [
+            Compliance(r["month"].strftime("%Y-%m"), r["month"].strftime("%m/%Y"), r["total"], r["met"]) for r in rows
+        ]
+    key, label = (
+        ("case__sop_version__code", "case__sop_version__code")
+        if by == "sop"
+        else ("case__unit__code", "case__unit__name")
+    )
     rows = clocks.values(key, label).annotate(total=Count("pk"), met=Count("pk", filter=MET)).order_by(key)
     return [Compliance(r[key], r[label], r["total"], r["met"]) for r in rows]
 
@@ -116,8 +125,13 @@ def completion_against_standard(period: Period) -> list[CompletionTime]:
     )
     titles = dict(SopVersion.objects.filter(is_current=True).values_list("code", "title"))
     return [
-        CompletionTime(r["case__sop_version__code"], titles.get(r["case__sop_version__code"], ""), r["steps"],
-                       r["taken"], r["allowed"])
+        CompletionTime(
+            r["case__sop_version__code"],
+            titles.get(r["case__sop_version__code"], ""),
+            r["steps"],
+            r["taken"],
+            r["allowed"],
+        )
         for r in rows
     ]
 
@@ -176,6 +190,14 @@ def slowest_steps(period: Period, *, limit: int = 10) -> list[SlowStep]:
         step_id = getattr(node, "name", None) or str(node).rsplit(".", 1)[-1]
         version = versions[r["case__sop_version_id"]]
         step = next((s for s in version.definition["steps"] if s["id"] == step_id), None)
-        result.append(SlowStep(r["case__sop_version__code"], step_id, step["kegiatan"] if step else step_id,
-                               r["count"], r["late"], r["taken"]))
+        result.append(
+            SlowStep(
+                r["case__sop_version__code"],
+                step_id,
+                step["kegiatan"] if step else step_id,
+                r["count"],
+                r["late"],
+                r["taken"],
+            )
+        )
     return result

@@ -54,8 +54,7 @@ class Dashboard:
 
 def _compliance_chart(rows: list[Compliance], title: str) -> SafeString:
     bars = [
-        Bar(r.label, r.percent, f"{decimal(r.percent)}% ({r.met}/{r.total})", percent_tone(r.percent))
-        for r in rows
+        Bar(r.label, r.percent, f"{decimal(r.percent)}% ({r.met}/{r.total})", percent_tone(r.percent)) for r in rows
     ]
     return bar_chart(bars, title=title, max_value=100.0)
 
@@ -72,30 +71,55 @@ def dashboard_for(period: Period) -> Dashboard:
         "compliance_month": _compliance_chart(sla_compliance(period, by="month"), _("SLA compliance per month")),
         "completion": bar_chart(
             [
-                Bar(f"{c.sop}", 100 * c.ratio,
+                Bar(
+                    f"{c.sop}",
+                    100 * c.ratio,
                     f"{format_hours(c.mean_taken)} / {format_hours(c.mean_allowed)}",
-                    "ok" if c.ratio <= 1 else "warn" if c.ratio <= 1.5 else "bad")
+                    "ok" if c.ratio <= 1 else "warn" if c.ratio <= 1.5 else "bad",
+                )
                 for c in completion
             ],
             title=_("Mean time taken per step against the time standard (100% = the standard)"),
-            marker=100.0, marker_label=_("standard"),
+            marker=100.0,
+            marker_label=_("standard"),
         ),
         "backlog": bar_chart(
-            [Bar(_("%(range)s days") % {"range": b.label}, b.count, str(b.count),
-                 "bad" if b.low >= 14 else "warn" if b.low >= 7 else "neutral") for b in backlog],
+            [
+                Bar(
+                    _("%(range)s days") % {"range": b.label},
+                    b.count,
+                    str(b.count),
+                    "bad" if b.low >= 14 else "warn" if b.low >= 7 else "neutral",
+                )
+                for b in backlog
+            ],
             title=_("Open cases by age"),
         ),
         "slowest": bar_chart(
-            [Bar(f"{s.sop} · {s.title}", hours(s.mean_taken),
-                 _("%(taken)s, late %(late)d of %(count)d") % {
-                     "taken": format_hours(s.mean_taken), "late": s.late, "count": s.count},
-                 "bad" if s.late * 2 > s.count else "warn" if s.late else "ok") for s in slow],
+            [
+                Bar(
+                    f"{s.sop} · {s.title}",
+                    hours(s.mean_taken),
+                    _("%(taken)s, late %(late)d of %(count)d")
+                    % {"taken": format_hours(s.mean_taken), "late": s.late, "count": s.count},
+                    "bad" if s.late * 2 > s.count else "warn" if s.late else "ok",
+                )
+                for s in slow
+            ],
             title=_("Slowest steps (mean time taken)"),
         ),
         "ikm": bar_chart(
-            [Bar(f"{r.key}", float(r.ikm.value), f"{number_format(r.ikm.value, 2)} ({r.ikm.grade})",
-                 {"A": "ok", "B": "ok", "C": "warn", "D": "bad"}[r.ikm.grade]) for r in ikm_rows],
-            title=_("Satisfaction index (IKM) per SOP"), max_value=100.0,
+            [
+                Bar(
+                    f"{r.key}",
+                    float(r.ikm.value),
+                    f"{number_format(r.ikm.value, 2)} ({r.ikm.grade})",
+                    {"A": "ok", "B": "ok", "C": "warn", "D": "bad"}[r.ikm.grade],
+                )
+                for r in ikm_rows
+            ],
+            title=_("Satisfaction index (IKM) per SOP"),
+            max_value=100.0,
         ),
     }
     unit = Unit.objects.filter(pk=period.unit_id).first() if period.unit_id else None
@@ -108,16 +132,27 @@ def performance_report_pdf(*, period: Period, acting_user: User) -> bytes:
 
     dashboard = dashboard_for(period)
     printed_at = timezone.now()
-    html = render_to_string("reports/performance.html", {
-        "dashboard": dashboard, "printed_by": acting_user, "printed_at": printed_at,
-        "last_day": period.end - datetime.timedelta(days=1),
-    })
+    html = render_to_string(
+        "reports/performance.html",
+        {
+            "dashboard": dashboard,
+            "printed_by": acting_user,
+            "printed_at": printed_at,
+            "last_day": period.end - datetime.timedelta(days=1),
+        },
+    )
     pdf = HTML(string=html).write_pdf()
     with transaction.atomic():
         audit_append(
-            action="document_printed", actor=acting_user,
-            after={"kind": "performance_report", "from": period.start.isoformat(), "until": period.end.isoformat(),
-                   "unit": period.unit_id, "sha256": hashlib.sha256(pdf).hexdigest()},
+            action="document_printed",
+            actor=acting_user,
+            after={
+                "kind": "performance_report",
+                "from": period.start.isoformat(),
+                "until": period.end.isoformat(),
+                "unit": period.unit_id,
+                "sha256": hashlib.sha256(pdf).hexdigest(),
+            },
             note=_("Performance report"),
         )
     return pdf

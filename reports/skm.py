@@ -105,7 +105,10 @@ def raw_answer_rows(*, start: datetime.datetime, end: datetime.datetime) -> tupl
         survey = answer.survey
         if survey.pk not in rows:
             rows[survey.pk] = [
-                survey.pk, survey.case.reference, survey.case.sop_version.code, survey.case.unit.code,
+                survey.pk,
+                survey.case.reference,
+                survey.case.sop_version.code,
+                survey.case.unit.code,
                 survey.answered_at.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(sep=" "),
                 *([""] * len(keys)),
             ]

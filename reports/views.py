@@ -15,11 +15,11 @@ from .performance import dashboard_for, may_see_reports, performance_report_pdf
 from .skm import ikm_table, raw_answer_rows
 
 
-def _period(request: HttpRequest) -> tuple[PeriodForm, Period]:
+def _period(request: HttpRequest, *, default: str = "year") -> tuple[PeriodForm, Period]:
     if not may_see_reports(request.user):
         raise Http404
     form = PeriodForm(request.GET or None)
-    return form, form.period()
+    return form, form.period(default=default)
 
 
 @login_required
@@ -30,7 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def performance_pdf(request: HttpRequest) -> HttpResponse:
-    form, period = _period(request)
+    form, period = _period(request, default="month")
     pdf = performance_report_pdf(period=period, acting_user=request.user)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="laporan-kinerja-{period.start:%Y-%m-%d}.pdf"'
@@ -42,10 +42,18 @@ def skm_report(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
     by_sop, overall = ikm_table(start=period.start, end=period.end, by="sop")
     by_unit, _overall = ikm_table(start=period.start, end=period.end, by="unit")
-    return render(request, "reports/skm.html", {
-        "form": form, "period": period, "by_sop": by_sop, "by_unit": by_unit, "overall": overall,
-        "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "reports/skm.html",
+        {
+            "form": form,
+            "period": period,
+            "by_sop": by_sop,
+            "by_unit": by_unit,
+            "overall": overall,
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -56,4 +64,3 @@ def skm_answers_csv(request: HttpRequest) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="skm-jawaban-{stamp}.csv"'
     return response
-

@@ -58,8 +58,10 @@ def test_staff_start_and_complete_a_vehicle_request_and_the_requester_rates_it(p
     page.fill("[name=tanggal_berangkat]", "2026-12-01T08:00")
     page.fill("[name=tanggal_kembali]", "2026-12-01T15:00")
     page.fill("[name=jumlah_penumpang]", "3")
-    page.set_input_files("[name=nota_dinas]", files=[
-        {"name": "nota-dinas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}])
+    page.set_input_files(
+        "[name=nota_dinas]",
+        files=[{"name": "nota-dinas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+    )
     shot(page, "intake")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("telah dimulai")
@@ -100,8 +102,11 @@ def test_staff_start_and_complete_a_vehicle_request_and_the_requester_rates_it(p
     page.get_by_role("link", name="Notifikasi").click()
     page.get_by_role("link", name="Isi survei").click()
     survey = SatisfactionSurvey.objects.get(case=case)
-    for element, score in zip(["persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku",
-                               "pengaduan", "sarana"], [4, 4, 3, 4, 4, 3, 4, 3, 4], strict=True):
+    for element, score in zip(
+        ["persyaratan", "prosedur", "waktu", "biaya", "produk", "kompetensi", "perilaku", "pengaduan", "sarana"],
+        [4, 4, 3, 4, 4, 3, 4, 3, 4],
+        strict=True,
+    ):
         page.check(f"input[name={element}][value='{score}']")
     shot(page, "survey")
     page.get_by_role("button", name="Kirim").click()

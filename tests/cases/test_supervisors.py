@@ -30,9 +30,7 @@ def wit(*args: int) -> datetime.datetime:
 def requests(org, sop_library, scan):
     """Three vehicle requests started at 08:00 WIT; the first step (30 office minutes) is kasubbag.rt's."""
     with time_machine.travel(wit(2026, 11, 23, 8, 0), tick=False):
-        return [
-            start_vehicle_request(org, sop_library[RT_CODE], scan, subject=f"Kendaraan {i}") for i in range(3)
-        ]
+        return [start_vehicle_request(org, sop_library[RT_CODE], scan, subject=f"Kendaraan {i}") for i in range(3)]
 
 
 def test_accepting_the_delay_keeps_the_step_with_its_holder_and_tells_them(org, requests):
@@ -41,15 +39,21 @@ def test_accepting_the_delay_keeps_the_step_with_its_holder_and_tells_them(org, 
     item = Escalation.objects.filter(case=requests[0]).get()
     assert item.position.title.startswith("Kepala Bagian")  # the atasan langsung of kasubbag.rt
 
-    escalation_decide(escalation_id=item.pk, acting_user=org["kabag.rt"], decision="approve",
-                      reason="Menunggu konfirmasi pengemudi, wajar")
+    escalation_decide(
+        escalation_id=item.pk,
+        acting_user=org["kabag.rt"],
+        decision="approve",
+        reason="Menunggu konfirmasi pengemudi, wajar",
+    )
 
     item.refresh_from_db()
     assert (item.state, item.decision) == ("decided", "approve")
     assert open_tasks(requests[0])[0].owner == org["kasubbag.rt"]
     event = AuditEvent.objects.filter(case=requests[0]).order_by("-case_seq").first()
     assert (event.action, event.after["decision"], event.note) == (
-        "escalation_decided", "approve", "Menunggu konfirmasi pengemudi, wajar"
+        "escalation_decided",
+        "approve",
+        "Menunggu konfirmasi pengemudi, wajar",
     )
     assert Notification.objects.filter(recipient=org["kasubbag.rt"], kind="escalation_decided").exists()
 
@@ -78,11 +82,13 @@ def test_bulk_reassign_moves_each_step_and_reports_per_case(org, requests):
     # The third step is completed meanwhile: it is refused alone, the others move.
     task_complete(task_id=done.pk, acting_user=org["kasubbag.rt"], data={"_keputusan": "ya", "kendaraan": "DE 9"})
 
-    results = tasks_reassign_bulk(task_ids=[t.pk for t in tasks], acting_user=org["kabag.rt"],
-                                  to_user=org["pengemudi1"], note="Kasubbag cuti")
+    results = tasks_reassign_bulk(
+        task_ids=[t.pk for t in tasks], acting_user=org["kabag.rt"], to_user=org["pengemudi1"], note="Kasubbag cuti"
+    )
 
-    assert [(r.reference, r.ok) for r in results] == [(c.reference, ok) for c, ok in zip(requests, [1, 1, 0],
-                                                                                         strict=True)]
+    assert [(r.reference, r.ok) for r in results] == [
+        (c.reference, ok) for c, ok in zip(requests, [1, 1, 0], strict=True)
+    ]
     assert "completed" in results[2].message or "selesai" in results[2].message
     for task in tasks[:2]:
         task.refresh_from_db()
@@ -93,17 +99,23 @@ def test_bulk_reassign_moves_each_step_and_reports_per_case(org, requests):
 def test_bulk_reassign_needs_a_selection_and_a_reason(org, requests):
     with pytest.raises(errors.ApplicationError, match=str(errors.NOTHING_SELECTED)):
         tasks_reassign_bulk(task_ids=[], acting_user=org["kabag.rt"], to_user=None, note="x")
-    results = tasks_reassign_bulk(task_ids=[open_tasks(requests[0])[0].pk], acting_user=org["kabag.rt"],
-                                  to_user=None, note=" ")
+    results = tasks_reassign_bulk(
+        task_ids=[open_tasks(requests[0])[0].pk], acting_user=org["kabag.rt"], to_user=None, note=" "
+    )
     assert (results[0].ok, results[0].message) == (False, str(errors.REASON_REQUIRED))
 
 
 def test_bulk_reassign_from_the_team_page_shows_a_result_per_case(client, org, requests):
     client.login(username="kabag.rt", password=DEMO_PASSWORD)
     tasks = [open_tasks(case)[0] for case in requests[:2]]
-    response = client.post(reverse("cases:workload"), {
-        "task": [str(t.pk) for t in tasks], "to_user": "", "note": "Kembali ke antrean",
-    })
+    response = client.post(
+        reverse("cases:workload"),
+        {
+            "task": [str(t.pk) for t in tasks],
+            "to_user": "",
+            "note": "Kembali ke antrean",
+        },
+    )
     page = response.content.decode()
     assert [r.ok for r in response.context["results"]] == [True, True]
     assert requests[0].reference in page and requests[1].reference in page

@@ -38,8 +38,11 @@ def checked(org, sop_library, scan):
         with time_machine.travel(wit(2026, 11, 2, 8, 0), tick=False):
             case = start_vehicle_request(org, sop_library[RT_CODE], scan)
         with time_machine.travel(wit(2026, 11, 2, 8, 0) + datetime.timedelta(minutes=minute), tick=False):
-            task_complete(task_id=task_at(case, "cek_ketersediaan").pk, acting_user=org["kasubbag.rt"],
-                          data={"_keputusan": "ya", "kendaraan": "DE 1 AM"})
+            task_complete(
+                task_id=task_at(case, "cek_ketersediaan").pk,
+                acting_user=org["kasubbag.rt"],
+                data={"_keputusan": "ya", "kendaraan": "DE 1 AM"},
+            )
         cases.append(case)
     return cases
 
@@ -81,8 +84,8 @@ def test_dashboard_page_shows_svg_charts_to_heads_and_auditors_only(client, org,
     response = client.get(reverse("reports:dashboard"), {"month": "2026-11"})
     page = response.content.decode()
     assert "<script" not in page
-    chart = page[page.index('id="chart-compliance-sop"'):]
-    svg = etree.fromstring(chart[chart.index("<svg"):chart.index("</svg>") + 6].encode())
+    chart = page[page.index('id="chart-compliance-sop"') :]
+    svg = etree.fromstring(chart[chart.index("<svg") : chart.index("</svg>") + 6].encode())
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert RT_CODE in texts
     assert any(t.startswith("66,7%") or t.startswith("66.7%") for t in texts), texts
@@ -98,3 +101,11 @@ def test_monthly_performance_report_pdf_has_the_charts_and_is_recorded(client, o
     event = AuditEvent.objects.filter(action="document_printed", case__isnull=True).get()
     assert event.after["kind"] == "performance_report"
     assert len(event.after["sha256"]) == 64
+
+
+def test_dashboard_speaks_english_to_a_user_who_chose_it(client, org, checked):
+    client.login(username="auditor", password=DEMO_PASSWORD)
+    client.post(reverse("cases:language_set"), {"language": "en"})
+    page = client.get(reverse("reports:dashboard"), {"month": "2026-11"}).content.decode()
+    assert "SLA compliance per SOP" in page
+    assert "Kepatuhan SLA" not in page

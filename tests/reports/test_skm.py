@@ -57,8 +57,9 @@ def test_the_requester_answers_on_the_survey_page_and_only_once(client, org, fin
     client.login(username="kasubbag.rt", password=DEMO_PASSWORD)
     assert client.get(reverse("cases:survey", args=[survey.pk])).status_code == 404  # not theirs
     client.login(username="pemohon", password=DEMO_PASSWORD)
-    response = client.post(reverse("cases:survey", args=[survey.pk]), {**scores(4, 3, 4, 4, 3, 4, 4, 2, 3),
-                                                                      "suggestion": "Mobil bersih"})
+    response = client.post(
+        reverse("cases:survey", args=[survey.pk]), {**scores(4, 3, 4, 4, 3, 4, 4, 2, 3), "suggestion": "Mobil bersih"}
+    )
     assert response.status_code == 302
     survey.refresh_from_db()
     assert {a.element: a.score for a in survey.answers.all()} == scores(4, 3, 4, 4, 3, 4, 4, 2, 3)
@@ -93,8 +94,16 @@ def test_ikm_of_several_respondents_is_the_mean_per_element():
 
 @pytest.mark.parametrize(
     ("value", "grade"),
-    [("100.00", "A"), ("88.31", "A"), ("88.30", "B"), ("76.61", "B"), ("76.60", "C"), ("65.00", "C"),
-     ("64.99", "D"), ("25.00", "D")],
+    [
+        ("100.00", "A"),
+        ("88.31", "A"),
+        ("88.30", "B"),
+        ("76.61", "B"),
+        ("76.60", "C"),
+        ("65.00", "C"),
+        ("64.99", "D"),
+        ("25.00", "D"),
+    ],
 )
 def test_grade_bands_of_the_regulation(value, grade):
     assert grade_of(Decimal(value))[0] == grade
