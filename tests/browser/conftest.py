@@ -15,10 +15,11 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(settings.BASE_DIR) / "build" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     # Playwright's sync API keeps an event loop running in this thread while the browser is open; the tests' own
-    # ORM calls (fixtures, assertions) stay synchronous, so Django's guard against async contexts is lifted here.
+    # ORM calls (fixtures, assertions) stay synchronous, so Django's guard against async contexts is lifted, for this
+    # module only (the variable must not leak into later tests, e.g. `check --deploy` refuses it).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
