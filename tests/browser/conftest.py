@@ -55,3 +55,10 @@ def shot(request) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser journeys last: after a live-server test the flush leaves rows that the serialized-rollback
+    tests (concurrency, dispatcher) would collide with when they restore their data."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
