@@ -10,7 +10,7 @@ DB_NAME ?= cepat
 DB_USER ?= cepat
 export DATABASE_URL_TEST := postgres://$(DB_USER)@$(PG_HOST):$(PG_PORT)/$(DB_NAME)
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core gettext postgresql-client \
-	redis-server redis-tools
+	redis-server redis-tools chromium
 
 .PHONY: help setup system-packages venv messages postgres redis run test bench lint fmt
 

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from .access import is_auditor
 from .models import Unit
 from .notifications import unread_count
 from .org import acting_positions
@@ -14,10 +15,16 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
 
 
 def viewer_time_zone(request: HttpRequest) -> dict[str, Any]:
-    """The zone due moments are shown in: that of the viewer's own unit (WIT for Maluku), else the default."""
+    """The zone due moments are shown in: that of the viewer's own unit (WIT for Maluku), else the default; and
+    which menus the viewer's positions open (team pages for heads of units, reports for heads and auditors)."""
     acting = acting_positions(request.user) if request.user.is_authenticated else []
     zone = Unit.objects.filter(pk=acting[0].unit_id).values_list("time_zone", flat=True).first() if acting else None
-    return {"viewer_tz": zone or settings.TIME_ZONE}
+    heads = any(a.is_head for a in acting)
+    return {
+        "viewer_tz": zone or settings.TIME_ZONE,
+        "viewer_is_head": heads,
+        "viewer_sees_reports": heads or is_auditor(request.user, acting),
+    }
 
 
 def two_factor(request: HttpRequest) -> dict[str, Any]:

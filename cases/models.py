@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 import django_fsm as fsm
 from django.conf import settings
@@ -373,6 +374,8 @@ class AuditEvent(models.Model):
         TWO_FACTOR_ENROLLED = "two_factor_enrolled", _("two-factor authentication set up")
         TWO_FACTOR_FAILED = "two_factor_failed", _("wrong two-factor code")
         CASE_ARCHIVED = "case_archived", _("case archived (retention)")
+        SURVEY_OFFERED = "survey_offered", _("satisfaction survey sent")
+        SURVEY_ANSWERED = "survey_answered", _("satisfaction survey answered")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)
@@ -661,3 +664,64 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+
+
+# Survei Kepuasan Masyarakat (Permenpan-RB 14/2017): the nine elements, stored by key (regulations and questionnaires
+# number elements 8 and 9 differently, so the position means nothing).
+SKM_ELEMENTS: list[tuple[str, Any]] = [
+    ("persyaratan", _("Requirements")),
+    ("prosedur", _("Systems, mechanisms and procedures")),
+    ("waktu", _("Completion time")),
+    ("biaya", _("Cost or tariff")),
+    ("produk", _("Product specification of the service")),
+    ("kompetensi", _("Competence of the staff")),
+    ("perilaku", _("Conduct of the staff")),
+    ("pengaduan", _("Handling of complaints, suggestions and feedback")),
+    ("sarana", _("Facilities and infrastructure")),
+]
+SKM_SCALE: list[tuple[int, Any]] = [
+    (1, _("1 — not good")),
+    (2, _("2 — fairly good")),
+    (3, _("3 — good")),
+    (4, _("4 — very good")),
+]
+
+
+class SatisfactionSurvey(models.Model):
+    """The SKM questionnaire sent to a case's requester when a case of a service SOP is finished; one per case."""
+
+    case = models.OneToOneField(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="survey")
+    respondent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="surveys")
+    offered_at = models.DateTimeField(_("sent"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True, db_index=True)
+    suggestion = models.TextField(_("suggestions"), blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        ordering = ["-offered_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"SKM {self.case.reference}"
+
+
+class SurveyAnswer(models.Model):
+    """One element's score (1–4) in an answered survey."""
+
+    survey = models.ForeignKey(SatisfactionSurvey, on_delete=models.CASCADE, related_name="answers")
+    element = models.CharField(_("element"), max_length=16, choices=SKM_ELEMENTS)
+    score = models.PositiveSmallIntegerField(_("score"), choices=SKM_SCALE)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        ordering = ["survey", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "element"], name="one_answer_per_survey_element"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=4), name="survey_score_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.element}={self.score}"

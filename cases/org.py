@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Delegation, Position, PositionHolding, Unit, User
@@ -75,6 +75,13 @@ def acting_positions(user: User, on: datetime.date | None = None) -> list[Acting
             )
         )
     return result
+
+
+def holdings_in_units(unit_ids: Iterable[int], on: datetime.date | None = None) -> QuerySet[PositionHolding]:
+    """Position holdings (definitive, Plt, Plh) valid on `on` in the given units, with user and position."""
+    return PositionHolding.objects.filter(_active(on or today()), position__unit_id__in=list(unit_ids)).select_related(
+        "user", "position"
+    )
 
 
 def users_acting_in(position_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:

@@ -6,7 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -16,10 +17,10 @@ from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
 from workflows.sop_schema import POSITION_FIELD_TYPES, SERVICE_AREAS
 from workflows.sops import data_fields
 
-from .access import is_auditor, may_start_sop, supervising, visible_cases
+from .access import is_auditor, may_start_sop, supervised_unit_ids, supervising, visible_cases
 from .dispositions import DispositionNode, disposition_tree, giver_for
 from .models import AuditEvent, Case, DispositionInstruction, Position, User
-from .org import acting_positions
+from .org import acting_positions, holdings_in_units
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
@@ -207,4 +208,78 @@ def disposition_panel(*, case: Case, user: User) -> DispositionPanel:
         can_dispose=case.is_open and not read_only and giver_for(user, case) is not None,
         has_sheet=any("disposition" in step for step in definition["steps"]) or case.dispositions.exists(),
         documents=available_documents(case),
+    )
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    """One person's load in a supervisor's team."""
+
+    user: User
+    positions: list[str]
+    open_steps: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class TeamWorkload:
+    people: list[WorkloadRow]
+    queued: int
+    queued_overdue: int
+
+
+def team_workload(*, user: User) -> TeamWorkload:
+    """Open steps and overdue steps per person in the units the user heads (and below), plus the unassigned queue.
+
+    A fixed number of queries whatever the team's size: holdings, one grouped count of tasks, one of the queue.
+    """
+    units = supervised_unit_ids(acting_positions(user))
+    holdings = holdings_in_units(units).order_by("position__unit__code", "-position__is_head", "position__title")
+    people: dict[int, tuple[User, list[str]]] = {}
+    for holding in holdings:
+        people.setdefault(holding.user_id, (holding.user, []))[1].append(holding.position.title)
+    now = timezone.now()
+    overdue = Q(clock__state=SlaClock.State.RUNNING, clock__due_at__lte=now)
+    counts = {
+        row["owner_id"]: row
+        for row in Task.objects.filter(owner_id__in=list(people), status__in=OPEN, flow_task_type="HUMAN")
+        .values("owner_id")
+        .annotate(open_steps=Count("pk"), overdue=Count("pk", filter=overdue))
+    }
+    queue = Task.objects.filter(
+        owner__isnull=True, status=STATUS.NEW, flow_task_type="HUMAN",
+        pk__in=TaskOffer.objects.filter(position__unit_id__in=units).values("task_id"),
+    ).aggregate(queued=Count("pk"), overdue=Count("pk", filter=overdue))
+    rows = [
+        WorkloadRow(
+            user=person, positions=titles,
+            open_steps=counts.get(pk, {}).get("open_steps", 0), overdue=counts.get(pk, {}).get("overdue", 0),
+        )
+        for pk, (person, titles) in people.items()
+    ]
+    return TeamWorkload(people=rows, queued=queue["queued"], queued_overdue=queue["overdue"])
+
+
+def team_open_tasks(*, user: User) -> QuerySet[Task]:
+    """Open steps in the units the user heads (and below): what a supervisor may reassign in bulk."""
+    units = supervised_unit_ids(acting_positions(user))
+    return _with_case(Task.objects.filter(status__in=OPEN, process__case__unit_id__in=units)).select_related("owner")
+
+
+def breached_clocks() -> QuerySet[SlaClock]:
+    """Clocks that ran past their due moment: stopped late, or still running and overdue now."""
+    return SlaClock.objects.filter(
+        Q(state=SlaClock.State.STOPPED, stopped_at__gt=F("due_at"))
+        | Q(state=SlaClock.State.RUNNING, due_at__lte=timezone.now())
+    )
+
+
+def case_search(*, user: User) -> QuerySet[Case]:
+    """Cases the user may read, with what the result list and its exports show (and whether an SLA was breached),
+    newest first."""
+    return (
+        visible_cases(user)
+        .select_related("unit", "sop_version")
+        .annotate(sla_breached=Exists(breached_clocks().filter(case_id=OuterRef("pk"))))
+        .order_by("-created_at", "-pk")
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -33,6 +34,7 @@ from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
+from .skm import survey_offer
 from .uploads import clean_upload_name, content_extension
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -539,6 +541,7 @@ def task_complete(
         attachment_hashes=attachment_hashes,
     )
     if not case.is_open:
+        survey_offer(case=case, acting_user=acting_user)
         _join_parent(child=case, acting_user=acting_user)
     return case
 
@@ -582,6 +585,43 @@ def task_reassign(*, task_id: int, acting_user: User, to_user: User | None, note
         step=task.flow_task.name, before=before, after={"owner": to_user.pk if to_user else None}, note=note,
     )
     return task
+
+
+@dataclass(frozen=True)
+class ReassignResult:
+    """The outcome of one step of a bulk reassignment: done, or the reason it was refused."""
+
+    task_id: int
+    reference: str
+    ok: bool
+    message: str
+
+
+def tasks_reassign_bulk(
+    *, task_ids: list[int], acting_user: User, to_user: User | None, note: str
+) -> list[ReassignResult]:
+    """Reassign many steps at once, each in its own transaction through `task_reassign` (one audit event per step).
+
+    One refusal (a step done meanwhile, a case outside the supervisor's units) does not stop the others; the result
+    says, per step, what happened.
+    """
+    if not task_ids:
+        raise errors.ApplicationError(errors.NOTHING_SELECTED)
+    references = dict(
+        Task.objects.filter(pk__in=task_ids, flow_task_type="HUMAN").values_list("pk", "process__case__reference")
+    )
+    results = []
+    for task_id in task_ids:
+        if task_id not in references:
+            results.append(ReassignResult(task_id, str(task_id), False, str(errors.TASK_NOT_FOUND)))
+            continue
+        try:
+            task_reassign(task_id=task_id, acting_user=acting_user, to_user=to_user, note=note)
+        except errors.ApplicationError as error:
+            results.append(ReassignResult(task_id, references[task_id], False, str(error.message)))
+        else:
+            results.append(ReassignResult(task_id, references[task_id], True, ""))
+    return results
 
 
 @transaction.atomic
@@ -642,6 +682,7 @@ def case_close(*, case_id: int, acting_user: User, note: str = "") -> Case:
 
 
 ESCALATION_DECISIONS = {
+    "approve": _lazy("delay accepted, the holder carries on"),
     "reassign": _lazy("reassigned"),
     "extend": _lazy("deadline extended"),
     "take_over": _lazy("taken over by the supervisor"),
@@ -661,6 +702,7 @@ def escalation_decide(
 ) -> Escalation:
     """The supervisor asked by an escalation decides what happens next, with a reason that is kept:
 
+    - approve: the delay is accepted as justified; the step stays with its holder, who is told;
     - reassign: the step goes to `to_user` (someone in the supervisor's subtree) or back to the unit queue;
     - extend: the clock gets a new due moment (`new_due`, later than the current one);
     - take_over: the supervisor takes the step into their own inbox;
@@ -683,7 +725,7 @@ def escalation_decide(
         raise errors.ApplicationError(errors.REASON_REQUIRED)
     clock = escalation.rung.clock
     task = Task.objects.select_related("owner").get(pk=escalation.task_id) if escalation.task_id else None
-    if decision != "extend" and (task is None or task.status not in OPEN_TASK_STATUSES):
+    if decision not in ("extend", "approve") and (task is None or task.status not in OPEN_TASK_STATUSES):
         raise errors.ApplicationError(errors.STEP_ALREADY_DONE)
     if decision == "extend" and clock.state != SlaClock.State.RUNNING:
         raise errors.ApplicationError(errors.NEW_DUE_REQUIRED)

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,13 +23,26 @@ from workflows.forms import intake_form_class, step_form_class
 from workflows.models import Escalation, SopVersion
 
 from . import errors, security, services
-from .access import acting_for_task, can_view_case, may_start_sop, visible_cases
+from .access import acting_for_task, can_view_case, may_start_sop, supervised_unit_ids
 from .errors import ApplicationError, PermissionDenied
-from .forms import DispositionForm
-from .models import Attachment, Case, User
+from .filters import CaseFilter, TaskFilter
+from .forms import DispositionForm, SurveyForm
+from .models import Attachment, Case, SatisfactionSurvey, User
 from .notifications import notifications_mark_read
-from .selectors import case_view, disposition_panel, inbox_tasks, open_escalations, queue_tasks, sop_catalogue
+from .org import acting_positions
+from .selectors import (
+    case_search,
+    case_view,
+    disposition_panel,
+    inbox_tasks,
+    open_escalations,
+    queue_tasks,
+    sop_catalogue,
+    team_open_tasks,
+    team_workload,
+)
 from .services import ESCALATION_DECISIONS
+from .skm import survey_answer as answer_survey
 
 
 def _denied(request: HttpRequest, case: Case | None = None) -> Http404:
@@ -55,23 +69,89 @@ def _task_or_404(pk: int) -> Task:
     return get_object_or_404(Task.objects.select_related("process__case", "owner"), pk=pk, flow_task_type="HUMAN")
 
 
+PAGE_SIZE = 25
+
+
+def _task_page(request: HttpRequest, tasks: QuerySet[Task], *, title: str, queue: bool) -> HttpResponse:
+    filters = TaskFilter(request.GET, queryset=tasks)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "title": title, "queue": queue, "filters": filters, "query": _query_without_page(request)}
+    return render(request, "cases/task_list.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    """The query string of the current filters, for pagination and export links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(inbox_tasks(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "cases/task_list.html", {"page": page, "title": _("My inbox"), "queue": False})
+    return _task_page(request, inbox_tasks(user=request.user), title=_("My inbox"), queue=False)
 
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(queue_tasks(user=request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "cases/task_list.html", {"page": page, "title": _("Unit queue"), "queue": True})
+    return _task_page(request, queue_tasks(user=request.user), title=_("Unit queue"), queue=True)
 
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = visible_cases(request.user).select_related("unit", "sop_version").order_by("-created_at")
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
-    return render(request, "cases/case_list.html", {"page": page})
+    """Search across the cases the user may read (for auditors: all cases), with CSV and XLSX exports."""
+    filters = CaseFilter(request.GET, queryset=case_search(user=request.user))
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/case_list.html", {
+        "page": page, "filters": filters, "query": _query_without_page(request),
+    })
+
+
+@login_required
+def case_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The search result as CSV or XLSX (same filters as the list, every row, not one page)."""
+    from .exports import as_csv, as_xlsx, case_export_header, case_export_rows
+
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    filters = CaseFilter(request.GET, queryset=case_search(user=request.user))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    header, rows = case_export_header(), case_export_rows(filters.qs)
+    if fmt == "xlsx":
+        response = HttpResponse(
+            as_xlsx(header, rows, title=_("Cases")),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(as_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kasus-{stamp}.{fmt}"'
+    return response
+
+
+@login_required
+def workload(request: HttpRequest) -> HttpResponse:
+    """A supervisor's team: open and overdue steps per person, and every open step with a bulk reassign form."""
+    if not supervised_unit_ids(acting_positions(request.user)):
+        raise Http404
+    results = None
+    if request.method == "POST":
+        username = request.POST.get("to_user", "").strip()
+        to_user = User.objects.filter(username=username).first() if username else None
+        if username and to_user is None:
+            messages.error(request, _("There is no user “%(username)s”.") % {"username": username})
+        else:
+            try:
+                results = services.tasks_reassign_bulk(
+                    task_ids=[int(pk) for pk in request.POST.getlist("task") if pk.isdigit()],
+                    acting_user=request.user, to_user=to_user, note=request.POST.get("note", ""),
+                )
+            except ApplicationError as error:
+                messages.error(request, error.message)
+    filters = TaskFilter(request.GET, queryset=team_open_tasks(user=request.user))
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    return render(request, "cases/workload.html", {
+        "team": team_workload(user=request.user), "page": page, "filters": filters, "results": results,
+        "query": _query_without_page(request),
+    })
 
 
 @login_required
@@ -110,11 +190,29 @@ def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def survey(request: HttpRequest, pk: int) -> HttpResponse:
+    """The SKM questionnaire of a finished case, for its requester."""
+    survey = get_object_or_404(SatisfactionSurvey.objects.select_related("case"), pk=pk, respondent=request.user)
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            answer_survey(survey_id=survey.pk, acting_user=request.user, scores=form.scores(),
+                          suggestion=form.cleaned_data["suggestion"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Thank you: your answers have been recorded."))
+            return redirect("cases:inbox")
+    return render(request, "cases/survey.html", {"survey": survey, "form": form})
+
+
+@login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         notifications_mark_read(user=request.user)
         return redirect("cases:notifications")
-    page = Paginator(request.user.notifications.select_related("case"), 25).get_page(request.GET.get("page"))
+    notes = request.user.notifications.select_related("case__unit", "case__survey")
+    page = Paginator(notes, 25).get_page(request.GET.get("page"))
     return render(request, "cases/notifications.html", {"page": page})
 
 

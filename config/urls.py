@@ -19,6 +19,7 @@ urlpatterns = [
          name="api_swagger"),
     path("dua-faktor/", case_views.two_factor_setup, name="two_factor_setup"),
     path("dua-faktor/verifikasi/", case_views.two_factor_verify, name="two_factor_verify"),
+    path("laporan/", include("reports.urls")),
     path("", include("cases.urls")),
 ]
 

@@ -206,6 +206,9 @@ class Walk:
             self.acts.append(("disposition_given", step, username, on_behalf_of))
         self.acts.append(("step_completed", step, username, on_behalf_of))
         self.case.refresh_from_db()
+        if self.case.status == Case.Status.RESOLVED and self.case.sop_version.definition.get("skm"):
+            if self.case.requester_id is not None:  # a service SOP: the requester is sent the satisfaction survey
+                self.acts.append(("survey_offered", "", username, None))
         assert self.case.status == status_after
         if status_after in Case.OPEN_STATUSES:
             assert self.case.closed_at is None

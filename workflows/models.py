@@ -318,6 +318,7 @@ class Escalation(models.Model):
         DECIDED = "decided", _("decided")
 
     class Decision(models.TextChoices):
+        APPROVE = "approve", _("accept the delay")
         REASSIGN = "reassign", _("reassign")
         EXTEND = "extend", _("extend the deadline")
         TAKE_OVER = "take_over", _("take over")

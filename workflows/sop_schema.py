@@ -287,6 +287,7 @@ SOP_SCHEMA: dict[str, Any] = {
                 "basis": _text,
             },
         },
+        "skm": {"type": "boolean"},
         "case_deadline": {
             "oneOf": [
                 {"enum": ["derajat"]},
