@@ -1,30 +1,28 @@
-"""Filters of the case list."""
+"""Filters of the API's case list: those of the case list page (`cases.filters.CaseFilter`: free text, nomor agenda,
+SOP, unit with the units under it, start dates, status, breached SLA), with the unit given by its code, several
+statuses at once, and the derajat."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case
+from cases.filters import CaseFilter as PageCaseFilter
+from cases.models import Case, Unit
+from cases.org import unit_subtree_ids
 
 
-class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="search", max_length=200, label=_("Case number, agenda number or subject contains")
-    )
+class CaseFilter(PageCaseFilter):
     status = django_filters.MultipleChoiceFilter(choices=Case.Status.choices, label=_("Status"))
-    sop = django_filters.CharFilter(field_name="sop_version__code", max_length=32, label=_("SOP code"))
-    unit = django_filters.CharFilter(field_name="unit__code", max_length=40, label=_("Unit code"))
+    unit = django_filters.CharFilter(max_length=40, method="filter_unit_code", label=_("Unit code"))
     derajat = django_filters.ChoiceFilter(choices=Case.Derajat.choices, label=_("Urgency"))
-    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("From"))
-    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Until"))
 
     class Meta:
         model = Case
-        fields = ["q", "status", "sop", "unit", "derajat", "created_after", "created_before"]
+        fields = ["q", "nomor_agenda", "sop", "unit", "status", "derajat", "started_from", "started_until",
+                  "breached"]
 
-    def search(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
-        return queryset.filter(
-            Q(reference__icontains=value) | Q(nomor_agenda__icontains=value) | Q(subject__icontains=value)
-        )
+    def filter_unit_code(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        unit = Unit.objects.filter(code=value).first()
+        return queryset.filter(unit_id__in=unit_subtree_ids([unit.pk])) if unit else queryset.none()

@@ -154,9 +154,15 @@ def test_case_list_filters(api, org, sop_library, scan):
     assert ids(derajat="segera") == {letter.pk}
     assert ids(status=["open", "on_hold"]) == {rt.pk, letter.pk}
     assert ids(status="closed") == set()
-    bad = karo.get(reverse("api:case_list"), {"status": "lost", "created_after": "kemarin"})
+    # The filters of the case list page too: nomor agenda, the units under a unit, start dates, breached SLA.
+    assert ids(unit="bag-tu") == {letter.pk}
+    assert ids(started_from=letter.created_at.date().isoformat()) == {rt.pk, letter.pk}
+    assert ids(started_until="2000-01-01") == set()
+    assert ids(breached="false") == {rt.pk, letter.pk}
+    assert ids(breached="true") == set()
+    bad = karo.get(reverse("api:case_list"), {"status": "lost", "started_from": "kemarin"})
     assert bad.status_code == 400
-    assert set(bad.json()["fields"]) == {"status", "created_after"}
+    assert set(bad.json()["fields"]) == {"status", "started_from"}
 
 
 def test_sop_catalogue_and_detail_describe_the_forms(api, org, sop_library):
