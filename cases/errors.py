@@ -42,6 +42,9 @@ DISPOSITION_DUE_BEYOND_PARENT = _("The batas waktu cannot be later than the one 
 DISPOSITION_NOT_OFFICIAL = _("Only the head of a unit or someone who received a disposition on this case can dispose "
                              "it.")
 DISPOSITION_NOT_SUBORDINATE = _("%(position)s is not in a unit under yours; a disposition goes down the org chart.")
+COMPLAINT_NEEDS_SUBJECT = _(
+    "A complaint is about one of your requests or about a service open to requesters: choose one of them."
+)
 
 
 def code_of(message: Any) -> str:
