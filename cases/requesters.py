@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, pgettext_lazy
@@ -31,7 +32,7 @@ from viewflow.workflow.status import STATUS
 
 from workflows.calendar import format_local
 from workflows.durations import time_standard_range
-from workflows.models import TaskOffer
+from workflows.models import SopVersion, TaskOffer
 
 from .models import AuditEvent, Case, Notification, SatisfactionSurvey, User
 from .notifications import notify
@@ -197,12 +198,22 @@ class RequestStatus:
     history: list[HistoryRow]
     answers: list[tuple[Case, str]]
     survey: SatisfactionSurvey | None
+    is_complaint: bool
 
 
 def requester_cases(*, user: User) -> list[Case]:
     """The cases opened for `user` as requester, newest first."""
     return list(
         Case.objects.filter(requester=user).select_related("sop_version", "unit", "survey").order_by("-created_at")
+    )
+
+
+def services_open_to_requesters() -> QuerySet[SopVersion]:
+    """Current SOPs any employee may ask for (a complaint can be about any of them)."""
+    return (
+        SopVersion.objects.filter(is_current=True, definition__intake__open_to_requesters=True)
+        .exclude(code=COMPLAINT_SOP)
+        .order_by("code")
     )
 
 
@@ -287,4 +298,5 @@ def request_status(*, case: Case, public: bool) -> RequestStatus:
         history=[] if public else _history(case),
         answers=[] if public else _answers(case),
         survey=survey,
+        is_complaint=case.sop_version.code == COMPLAINT_SOP,
     )

@@ -508,8 +508,7 @@ def request_receipt(request: HttpRequest, pk: int) -> HttpResponse:
 def complaint_new(request: HttpRequest) -> HttpResponse:
     """A complaint about a service (or, with ?kasus=<pk>, about one of the user's requests)."""
     about = _own_request_or_404(request, int(request.GET["kasus"])) if request.GET.get("kasus", "").isdigit() else None
-    services_open = SopVersion.objects.filter(is_current=True, definition__intake__open_to_requesters=True).exclude(
-        code=requesters.COMPLAINT_SOP).order_by("code")
+    services_open = requesters.services_open_to_requesters()
     if request.method == "POST":
         try:
             complaint = services.complaint_file(
