@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from cases import requesters
 from cases.models import AuditEvent, Case, Notification
-from cases.services import case_comment, task_complete
+from cases.services import case_cancel, case_comment, task_complete
 from tests.builders import RT_CODE, RT_HAPPY_PATH, RT_INTAKE, open_tasks, start_vehicle_request
 from workflows import escalation
 from workflows.durations import time_standard_range
@@ -233,3 +233,12 @@ def test_a_missed_time_standard_tells_the_requester_once(org, rt, scan):
             escalation.sweep()
     assert case.events.filter(action="sla_escalated").count() >= 1
     assert kinds(case) == [requesters.KIND_RECEIVED, requesters.KIND_LATE]
+
+
+def test_a_cancellation_shows_its_reason_and_the_phase_finished(org, rt, scan):
+    case = start_vehicle_request(org, rt, scan)
+    case = case_cancel(case_id=case.pk, acting_user=org["pemohon"], reason="Rapat ditunda")
+    status = requesters.request_status(case=case, public=False)
+    assert status.phase_label == "selesai"
+    assert status.history[-1].text == "Permohonan dibatalkan: Rapat ditunda"
+    assert status.current == []
