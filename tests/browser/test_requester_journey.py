@@ -11,7 +11,8 @@ from cases.services import task_complete
 from tests.browser.test_journeys import log_in
 from tests.builders import RT_CODE, open_tasks
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Like the other journeys: the live server needs committed data; serialized_rollback restores what data migrations made.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ANSWER = "Mohon maaf atas keterlambatan; jadwal pool telah diperbaiki."
 
