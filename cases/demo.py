@@ -19,7 +19,7 @@ from viewflow.workflow.models import Task
 from workflows.models import SopVersion
 
 from .models import Case, Delegation, Position, PositionHolding, Role, Unit, User
-from .services import case_start, disposition_give, task_complete
+from .services import case_start, complaint_file, disposition_give, task_complete
 
 DEMO_PASSWORD = "cepat-demo-2026"  # noqa: S105 - published demo logins, never a production account
 
@@ -446,10 +446,22 @@ def _assets(users: dict[str, User]) -> list[Case]:
     return [opname, counted, handed_in, counting, mutasi, projector, old_car, penghapusan]
 
 
+def _complaint(users: dict[str, User], about: Case) -> Case:
+    """BU-ADM-04: the requester complains about her vehicle loan; the Kasubbag RT has looked into it and must answer."""
+    complaint = complaint_file(
+        acting_user=users["pemohon"], about_case_id=about.pk,
+        body="Pengemudi datang 45 menit terlambat dan tidak memberi kabar; rapat di Kantor Gubernur tertunda.",
+    )
+    _do(complaint, "telaah", users["kasubbag.rt"], {"_keputusan": "jelas"})
+    return complaint
+
+
 @transaction.atomic
 def demo_cases(users: dict[str, User]) -> list[Case]:
     """Cases in several SOPs and states, some linked as parent and child, made by the people who would make them.
 
     Returns every case made, children included.
     """
-    return [*_vehicle_loans(users), *_letters(users), *_housekeeping(users), _archive_loan(users), *_assets(users)]
+    loans = _vehicle_loans(users)
+    return [*loans, _complaint(users, loans[1]), *_letters(users), *_housekeeping(users), _archive_loan(users),
+            *_assets(users)]

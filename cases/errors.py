@@ -52,6 +52,9 @@ RETENTION_NOT_FINISHED = _("Case %(reference)s is not finished or its SOP has no
 RETENTION_ALREADY_ARCHIVED = _("Case %(reference)s is already archived.")
 RETENTION_NOT_DUE = _("Case %(reference)s stays in the active file until %(date)s.")
 UPLOAD_NAME_INVALID = _("The file name “%(name)s” cannot be used; rename the file and try again.")
+COMPLAINT_NEEDS_SUBJECT = _(
+    "A complaint is about one of your requests or about a service open to requesters: choose one of them."
+)
 
 
 def code_of(message: Any) -> str:

@@ -226,6 +226,14 @@ class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
     )
     parent_step = models.CharField(_("opened at step"), max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_cases")
+    tracking_code = models.CharField(
+        _("tracking code"), max_length=32, unique=True, null=True, blank=True, editable=False,
+        help_text=_("Random code on the receipt: shows the case's status without logging in."),
+    )
+    complaint_about = models.ForeignKey(
+        "self", verbose_name=_("complaint about"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="complaints",
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     closed_at = models.DateTimeField(_("finished"), null=True, blank=True)
     archived_at = models.DateTimeField(
@@ -376,6 +384,7 @@ class AuditEvent(models.Model):
         CASE_ARCHIVED = "case_archived", _("case archived (retention)")
         SURVEY_OFFERED = "survey_offered", _("satisfaction survey sent")
         SURVEY_ANSWERED = "survey_answered", _("satisfaction survey answered")
+        COMPLAINT_FILED = "complaint_filed", _("complaint filed")
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     global_seq = models.PositiveBigIntegerField(unique=True)

@@ -155,6 +155,13 @@ def positions_with_role(role_code: str, unit_id: int) -> list[int]:
     return []
 
 
+def unit_head_positions(unit_id: int) -> list[int]:
+    """The head of the unit; failing that, of the nearest unit above (the supervisor a complaint goes to)."""
+    ancestry = unit_ancestry(unit_id)
+    heads = dict(Position.objects.filter(unit_id__in=ancestry, is_head=True).values_list("unit_id", "pk"))
+    return next(([heads[u]] for u in ancestry if u in heads), [])
+
+
 def supervisor_position(position: Position) -> Position | None:
     """Atasan langsung: the head of the position's unit, or for a head, the head of the nearest unit above."""
     ancestry = unit_ancestry(position.unit_id)

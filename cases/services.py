@@ -28,7 +28,7 @@ from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
 
-from . import dispositions, errors
+from . import dispositions, errors, requesters
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
 from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
@@ -141,6 +141,7 @@ def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> l
         human = [t for t in new if t.flow_task_type == "HUMAN"]
         route_tasks(case=case, tasks=human)
         _start_step_clocks(case=case, tasks=human)
+        requesters.notify_steps_reached(case, human)
         for handle in (t for t in new if t.flow_task_type == "FUNCTION"):
             step = case.sop_version.step(handle.flow_task.name)
             children = _open_subcases(parent=case, step=step, acting_user=acting_user)
@@ -298,6 +299,7 @@ def _join_parent(*, child: Case, acting_user: User) -> None:
         },
     )
     if not parent.is_open:
+        requesters.notify_finished(parent, reason=parent.outcome_note)
         _join_parent(child=parent, acting_user=acting_user)
 
 
@@ -363,6 +365,8 @@ def case_start(
         raise errors.ApplicationError(errors.SOP_VERSION_RETIRED)
     if not may_start_sop(acting_user, sop_version.definition):
         raise errors.PermissionDenied(errors.CANNOT_START_SOP, params={"sop": sop_version.code})
+    if sop_version.code == requesters.COMPLAINT_SOP:
+        raise errors.ApplicationError(errors.COMPLAINT_NEEDS_SUBJECT)
     form = intake_form_class(sop_version.definition)(data, files or {})
     if not form.is_valid():
         raise errors.ApplicationError(errors.INTAKE_FORM_INVALID, errors=form.errors)
@@ -370,14 +374,24 @@ def case_start(
 
 
 def _open_case(
-    *, version: SopVersion, acting_user: User, form: KelengkapanForm, parent: Case | None = None, parent_step: str = ""
+    *,
+    version: SopVersion,
+    acting_user: User,
+    form: KelengkapanForm,
+    parent: Case | None = None,
+    parent_step: str = "",
+    unit_id: int | None = None,
+    complaint_about: Case | None = None,
 ) -> Case:
-    """Create the case from a valid intake form, start its flow, route its first steps, record it."""
+    """Create the case from a valid intake form, start its flow, route its first steps, record it, and tell the
+    requester it was received (a sub-case is an internal follow-up: it tells no one)."""
     definition = version.definition
     acting = intake_position(acting_user, definition)
     case = Case(
         reference=f"tmp-{timezone.now().timestamp()}-{acting_user.pk}",
-        unit_id=_case_unit_for(definition, acting),
+        unit_id=unit_id or _case_unit_for(definition, acting),
+        tracking_code=requesters.new_tracking_code(),
+        complaint_about=complaint_about,
         sop_version=version,
         requester=parent.requester if parent else (None if acting is not None else acting_user),
         created_by=acting_user,
@@ -412,7 +426,57 @@ def _open_case(
         note=form.cleaned_data.get(NOTE_FIELD, ""),
         attachment_hashes=attachment_hashes,
     )
+    if parent is None:
+        requesters.notify_received(case)
     return case
+
+
+@transaction.atomic
+def complaint_file(
+    *,
+    acting_user: User,
+    body: str,
+    about_case_id: int | None = None,
+    sop_code: str = "",
+    files: dict[str, Any] | None = None,
+) -> Case:
+    """A requester complains (pengaduan, BU-ADM-04) about one of their cases or about a service open to requesters.
+
+    The complaint runs in the unit that owns the case (or the service's desk), so its steps go to that unit's head.
+    A complaint about a case is also recorded in that case's trail.
+    """
+    version = SopVersion.objects.select_for_update().filter(code=requesters.COMPLAINT_SOP, is_current=True).first()
+    if version is None:
+        raise errors.ApplicationError(errors.SUBCASE_SOP_MISSING, params={"sop": requesters.COMPLAINT_SOP})
+    if not may_start_sop(acting_user, version.definition):
+        raise errors.PermissionDenied(errors.CANNOT_START_SOP, params={"sop": version.code})
+    about = None
+    if about_case_id is not None:
+        about = _lock_case(about_case_id)
+        if about.requester_id != acting_user.pk:
+            raise errors.PermissionDenied(errors.NOT_ALLOWED)
+        service, unit_id = about.sop_version, about.unit_id
+    else:
+        service = SopVersion.objects.filter(code=sop_code, is_current=True).first()
+        if service is None or not service.definition["intake"].get("open_to_requesters"):
+            raise errors.ApplicationError(errors.COMPLAINT_NEEDS_SUBJECT)
+        unit_id = _case_unit_for(service.definition, intake_position(acting_user, service.definition))
+    data = {
+        "subject": gettext("Complaint about %(what)s") % {"what": about.reference if about else service.code},
+        "requester_name": acting_user.full_name or acting_user.username,
+        "derajat": Case.Derajat.BIASA,
+        "tingkat_keamanan": about.tingkat_keamanan if about else Case.Keamanan.BIASA,
+        "layanan": service.code,
+        "kasus_diadukan": about.reference if about else "",
+        "isi_pengaduan": body,
+    }
+    form = intake_form_class(version.definition)(data, files or {})
+    if not form.is_valid():
+        raise errors.ApplicationError(errors.INTAKE_FORM_INVALID, errors=form.errors)
+    complaint = _open_case(version=version, acting_user=acting_user, form=form, unit_id=unit_id, complaint_about=about)
+    if about is not None:
+        audit_append(action="complaint_filed", actor=acting_user, case=about, after={"complaint": complaint.reference})
+    return complaint
 
 
 def _lock_task(task_id: int) -> tuple[Case, Task]:
@@ -541,6 +605,9 @@ def task_complete(
         attachment_hashes=attachment_hashes,
     )
     if not case.is_open:
+        requesters.notify_finished(
+            case, reason=requesters.rejection_reason(step, decision or "", values, case.sop_version.step(end))
+        )
         survey_offer(case=case, acting_user=acting_user)
         _join_parent(child=case, acting_user=acting_user)
     return case

@@ -33,4 +33,9 @@ urlpatterns = [
     path("kasus/<int:pk>/lembar-disposisi.pdf", views.disposition_sheet_print, name="disposition_sheet_print"),
     path("kasus/<int:pk>/dokumen/<slug:output>.pdf", views.sop_output_print, name="sop_output_print"),
     path("verifikasi/<str:code>/", views.document_verify, name="document_verify"),
+    path("permohonan/", views.my_requests, name="my_requests"),
+    path("permohonan/<int:pk>/", views.my_request, name="my_request"),
+    path("permohonan/<int:pk>/tanda-terima/", views.request_receipt, name="request_receipt"),
+    path("pengaduan/", views.complaint_new, name="complaint_new"),
+    path("lacak/<str:code>/", views.track, name="track"),
 ]

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -22,7 +23,7 @@ from viewflow.workflow.models import Task
 from workflows.forms import intake_form_class, step_form_class
 from workflows.models import Escalation, SopVersion
 
-from . import errors, security, services
+from . import errors, requesters, security, services
 from .access import acting_for_task, can_view_case, may_start_sop, supervised_unit_ids
 from .errors import ApplicationError, PermissionDenied
 from .filters import CaseFilter, TaskFilter
@@ -218,7 +219,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def catalogue(request: HttpRequest) -> HttpResponse:
-    return render(request, "cases/catalogue.html", {"areas": sop_catalogue(user=request.user)})
+    return render(request, "cases/catalogue.html", {
+        "areas": sop_catalogue(user=request.user), "complaint_sop": requesters.COMPLAINT_SOP,
+    })
 
 
 @login_required
@@ -275,6 +278,8 @@ def case_start(request: HttpRequest, code: str) -> HttpResponse:
             form.is_valid()
         else:
             messages.success(request, _("Case %(reference)s has been started.") % {"reference": case.reference})
+            if case.requester_id == request.user.pk:
+                return redirect("cases:request_receipt", pk=case.pk)
             return redirect("cases:case_detail", pk=case.pk)
     else:
         form = form_class(initial={"requester_name": str(request.user)})
@@ -533,3 +538,60 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(target)
     return render(request, "cases/two_factor_verify.html", {"next": target})
+
+
+# Requesters: their own requests, the receipt, complaints, and the public tracking page ------------------------------
+
+
+def _own_request_or_404(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(Case.objects.select_related("unit", "sop_version"), pk=pk, requester=request.user)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    cases = requesters.requester_cases(user=request.user)
+    return render(request, "cases/my_requests.html", {
+        "rows": [(case, requesters.PHASES[requesters.phase_of(case)]) for case in cases],
+    })
+
+
+@login_required
+def my_request(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _own_request_or_404(request, pk)
+    return render(request, "cases/my_request.html", {"status": requesters.request_status(case=case, public=False)})
+
+
+@login_required
+def request_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _own_request_or_404(request, pk)
+    return render(request, "cases/request_receipt.html", {
+        "case": case, "status": requesters.request_status(case=case, public=False),
+        "tracking_url": request.build_absolute_uri(reverse("cases:track", args=[case.tracking_code]))
+        if case.tracking_code else "",
+    })
+
+
+@login_required
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    """A complaint about a service (or, with ?kasus=<pk>, about one of the user's requests)."""
+    about = _own_request_or_404(request, int(request.GET["kasus"])) if request.GET.get("kasus", "").isdigit() else None
+    services_open = requesters.services_open_to_requesters()
+    if request.method == "POST":
+        try:
+            complaint = services.complaint_file(
+                acting_user=request.user, body=request.POST.get("isi_pengaduan", ""),
+                about_case_id=about.pk if about else None, sop_code=request.POST.get("layanan", ""),
+                files=request.FILES,
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Complaint %(reference)s has been filed.") % {"reference": complaint.reference})
+            return redirect("cases:request_receipt", pk=complaint.pk)
+    return render(request, "cases/complaint_new.html", {"about": about, "services_open": services_open})
+
+
+def track(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: the status of a case by its tracking code, without logging in and without names or notes."""
+    case = get_object_or_404(Case.objects.select_related("unit", "sop_version"), tracking_code=code)
+    return render(request, "cases/track.html", {"status": requesters.request_status(case=case, public=True)})

@@ -7,6 +7,8 @@
   their standard allowed (start to due moment; both elapsed time, so the standard's office hours are included).
 - Backlog by age: open cases by calendar days since they started.
 - Slowest steps: the steps whose mean time taken is longest, with how often they were late.
+- Complaints: complaint cases (BU-ADM-04) started in the period, per SOP complained about and per unit that owns it
+  (the complaint runs in that unit), with how many are still open.
 """
 
 from __future__ import annotations
@@ -201,3 +203,28 @@ def slowest_steps(period: Period, *, limit: int = 10) -> list[SlowStep]:
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class ComplaintCount:
+    key: str
+    total: int
+    open: int
+
+
+def complaint_counts(period: Period, *, by: str) -> list[ComplaintCount]:
+    """Complaints started in the period, per SOP complained about (`by="sop"`) or per unit (`by="unit"`)."""
+    from cases.requesters import COMPLAINT_SOP
+
+    complaints = Case.objects.filter(
+        sop_version__code=COMPLAINT_SOP, created_at__gte=period.start, created_at__lt=period.end
+    )
+    if period.units() is not None:
+        complaints = complaints.filter(unit_id__in=period.units())
+    key = "data__layanan" if by == "sop" else "unit__name"
+    rows = (
+        complaints.values(key)
+        .annotate(total=Count("pk"), open=Count("pk", filter=Q(status__in=Case.OPEN_STATUSES)))
+        .order_by(key)
+    )
+    return [ComplaintCount(str(r[key]), r["total"], r["open"]) for r in rows]

@@ -29,6 +29,7 @@ from .dashboards import (
     Compliance,
     Period,
     backlog_by_age,
+    complaint_counts,
     completion_against_standard,
     sla_compliance,
     slowest_steps,
@@ -122,6 +123,15 @@ def dashboard_for(period: Period) -> Dashboard:
             max_value=100.0,
         ),
     }
+    for by, title in (("sop", _("Complaints per SOP")), ("unit", _("Complaints per unit"))):
+        charts[f"complaints_{by}"] = bar_chart(
+            [
+                Bar(c.key, c.total, _("%(total)d (%(open)d open)") % {"total": c.total, "open": c.open},
+                    "bad" if c.open else "neutral")
+                for c in complaint_counts(period, by=by)
+            ],
+            title=title,
+        )
     unit = Unit.objects.filter(pk=period.unit_id).first() if period.unit_id else None
     return Dashboard(period, unit, charts, by_sop, ikm_rows, ikm_overall)
 

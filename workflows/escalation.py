@@ -44,6 +44,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 from viewflow.workflow.timers import fire_due_timers
 
+from cases import requesters
 from cases.audit import audit_append
 from cases.models import AuditChainHead, Case, Position, User
 from cases.notifications import notify
@@ -279,6 +280,8 @@ def _escalate(
             "notified": [u.pk for u in recipients],
         },
     )
+    if claim.rung == 1:
+        requesters.notify_standard_missed(case)
 
 
 def _escalation_text(clock: SlaClock, step: dict[str, Any] | None, position: Position) -> Callable[[], tuple[str, str]]:

@@ -9,7 +9,7 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases.models import Case
-from cases.org import positions_with_role, supervisor_position, users_acting_in
+from cases.org import positions_with_role, supervisor_position, unit_head_positions, users_acting_in
 
 from .models import TaskOffer
 
@@ -26,6 +26,8 @@ def step_positions(*, case: Case, role_code: str) -> list[int]:
         positions = [int(chosen)] if chosen else []
     elif resolve == "requester":
         positions = []
+    elif resolve == "unit_head":
+        positions = unit_head_positions(case.unit_id)
     else:
         positions = positions_with_role(role_code, case.unit_id)
     if not positions or not users_acting_in(positions):

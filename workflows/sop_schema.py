@@ -14,6 +14,9 @@ DISPOSITION_PARTS = {"to": POSITION_FIELD_TYPES, "instructions": ("instructions"
                      "due": ("date",)}
 SERVICE_AREAS = ["administrasi_umum", "kerumahtanggaan", "aset_bmd"]
 OUTCOMES = ["resolved", "rejected", "cancelled"]
+# What a step tells the requester when the case reaches it (see cases/requesters.py); the end of a case, its
+# rejection and a missed time standard are told without any key.
+REQUESTER_NOTICES = ["approved", "ready"]
 DERAJAT_KEYS = ["biasa", "segera", "sangat_segera"]
 # Field names that fill a column of the case instead of its data; choice fields among them take the model's choices.
 CASE_COLUMNS = {
@@ -157,6 +160,7 @@ _step = {
         },
         "escalation": _escalation,
         "approval": {"type": "boolean"},
+        "notify_requester": {"enum": REQUESTER_NOTICES},
         "disposition": {
             "type": "object",
             "additionalProperties": False,
@@ -185,7 +189,7 @@ _role = {
     "required": ["name"],
     "properties": {
         "name": _text,
-        "resolve": {"enum": ["org", "requester", "field"]},
+        "resolve": {"enum": ["org", "requester", "field", "unit_head"]},
         "field": _name,
     },
 }
