@@ -4,10 +4,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from .access import CONFIDENTIAL_LEVELS
 from .models import (
     AuditEvent,
     Case,
@@ -104,9 +105,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
+    """Cases for administrators, without the confidential ones (R/SR): those are for the positions they are addressed
+    to and for auditors, on the case pages."""
+
     list_display = ("reference", "subject", "unit", "status", "created_at")
     list_filter = ("status", "sop_version__code", "unit")
     search_fields = ("reference", "nomor_agenda", "subject")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        return super().get_queryset(request).exclude(tingkat_keamanan__in=CONFIDENTIAL_LEVELS)
 
 
 @admin.register(DispositionInstruction)
@@ -136,6 +143,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("global_seq", "at", "case", "actor", "on_behalf_of", "action", "step")
     list_filter = ("action",)
     search_fields = ("case__reference",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        # The notes and data of a confidential case's events are as confidential as the case.
+        return super().get_queryset(request).exclude(case__tingkat_keamanan__in=CONFIDENTIAL_LEVELS)
 
 
 # Numbering registers. Appended here (imports local to this section) so the section stays self-contained.

@@ -89,3 +89,19 @@ def test_a_new_instruction_box_is_audited_and_boxes_cannot_be_deleted(client, or
     assert client.post(reverse("admin:cases_dispositioninstruction_delete", args=[box.pk]),
                        {"post": "yes"}).status_code == 403
     assert DispositionInstruction.objects.filter(code="pantau").exists()
+
+
+def test_the_admin_lists_no_confidential_case_nor_its_events(client, org, sop_library):
+    from cases.models import Case
+    from tests.builders import start_letter
+
+    secret = start_letter(org, sop_library["BU-ADM-01"], subject="Surat rahasia tentang pemeriksaan khusus",
+                          tingkat_keamanan="R")
+    open_letter = start_letter(org, sop_library["BU-ADM-01"], subject="Undangan rapat biasa")
+    client.login(request=HttpRequest(), username="admin", password=DEMO_PASSWORD)
+    cases = client.get(reverse("admin:cases_case_changelist")).content.decode()
+    assert open_letter.reference in cases and secret.reference not in cases and secret.subject not in cases
+    events = client.get(reverse("admin:cases_auditevent_changelist")).content.decode()
+    assert open_letter.reference in events and secret.reference not in events
+    assert client.get(reverse("admin:cases_case_change", args=[secret.pk])).status_code == 302  # "not found"
+    assert Case.objects.filter(pk=secret.pk).exists()
