@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -44,7 +45,7 @@ def cases(org, sop_library, scan):
 
 @pytest.fixture
 def auditor(client, org):
-    assert client.login(username="auditor", password=DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="auditor", password=DEMO_PASSWORD)
     return client
 
 
@@ -88,7 +89,7 @@ def test_export_csv_and_xlsx_hold_the_filtered_result(auditor, cases):
 
 
 def test_staff_search_only_their_own_cases(client, org, cases):
-    client.login(username="pengemudi1", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="pengemudi1", password=DEMO_PASSWORD)
     response = client.get(reverse("cases:case_list"), {"q": "Undangan"})
     assert list(response.context["page"].object_list) == []
     rows = list(csv.reader(io.StringIO(client.get(reverse("cases:case_export", args=["csv"])).content.decode())))

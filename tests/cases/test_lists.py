@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -23,7 +24,7 @@ WIT = ZoneInfo("Asia/Jayapura")
 def as_user(client, org, sop_library):
     def login(username: str):
         client.logout()
-        assert client.login(username=username, password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)
         return client
 
     return login

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.http import HttpRequest
 from django.urls import reverse
 
 from cases import errors
@@ -69,9 +70,9 @@ def test_workload_counts_open_and_overdue_steps_per_person_in_the_team(org, requ
 
 
 def test_workload_page_only_for_heads_of_units(client, org, requests):
-    client.login(username="pengemudi1", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="pengemudi1", password=DEMO_PASSWORD)
     assert client.get(reverse("cases:workload")).status_code == 404
-    client.login(username="kabag.rt", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kabag.rt", password=DEMO_PASSWORD)
     page = client.get(reverse("cases:workload")).content.decode()
     assert all(case.reference in page for case in requests)
 
@@ -106,7 +107,7 @@ def test_bulk_reassign_needs_a_selection_and_a_reason(org, requests):
 
 
 def test_bulk_reassign_from_the_team_page_shows_a_result_per_case(client, org, requests):
-    client.login(username="kabag.rt", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kabag.rt", password=DEMO_PASSWORD)
     tasks = [open_tasks(case)[0] for case in requests[:2]]
     response = client.post(
         reverse("cases:workload"),

@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -54,9 +55,9 @@ def test_a_finished_service_case_sends_its_requester_the_survey_once(org, finish
 
 def test_the_requester_answers_on_the_survey_page_and_only_once(client, org, finished):
     survey = finished.survey
-    client.login(username="kasubbag.rt", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="kasubbag.rt", password=DEMO_PASSWORD)
     assert client.get(reverse("cases:survey", args=[survey.pk])).status_code == 404  # not theirs
-    client.login(username="pemohon", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="pemohon", password=DEMO_PASSWORD)
     response = client.post(
         reverse("cases:survey", args=[survey.pk]), {**scores(4, 3, 4, 4, 3, 4, 4, 2, 3), "suggestion": "Mobil bersih"}
     )
@@ -119,7 +120,7 @@ def test_ikm_per_sop_and_unit_and_the_raw_answers_export(client, org, finished):
     assert by_sop.ikm.value == overall.value == Decimal("86.11")  # 31 × 1/9 × 25 = 86,111…
     assert by_sop.ikm.grade == "B"
 
-    client.login(username="auditor", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="auditor", password=DEMO_PASSWORD)
     page = client.get(reverse("reports:skm")).content.decode()
     assert "86.11" in page or "86,11" in page
     rows = list(csv.reader(io.StringIO(client.get(reverse("reports:skm_answers_csv")).content.decode())))
