@@ -3,8 +3,6 @@ SOP AP document into the storage the web workers read, and the SOP page then ser
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 
@@ -12,7 +10,7 @@ import pytest
 from django.core.files.storage import default_storage
 
 from reports.pdf_cache import sop_document_cached, sop_document_name
-from tests.workflows.test_dispatcher import REDIS, ROOT, child_env, redis_answers
+from tests.workflows.test_dispatcher import BROKER, celery_worker
 from workflows.models import SopVersion
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.integration]
@@ -29,47 +27,18 @@ def stored_names(sop_library):
 
 
 def test_a_celery_worker_renders_the_sop_documents_into_the_shared_storage(stored_names):
-    assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (`make test` starts it)"
     from config.celery import app
 
     queue = f"cepat-test-{uuid.uuid4().hex[:8]}"
-    broker = f"redis://{REDIS[0]}:{REDIS[1]}/0"
-    worker = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env={**child_env(), "CELERY_BROKER_URL": broker},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        with app.connection_for_write(broker) as conn:
+    with celery_worker(queue) as worker:
+        with app.connection_for_write(BROKER) as conn:
             app.send_task("reports.tasks.sop_documents_render", queue=queue, connection=conn)
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and worker.poll() is None:
+        while time.monotonic() < deadline and worker.process.poll() is None:
             if all(default_storage.exists(name) for name in stored_names):
                 break
             time.sleep(1)
-    finally:
-        worker.terminate()
-        output = worker.communicate(timeout=60)[0]
-    assert all(default_storage.exists(name) for name in stored_names), output
+    assert all(default_storage.exists(name) for name in stored_names), worker.output
     for name in stored_names:
         with default_storage.open(name, "rb") as stored:
             assert stored.read(5) == b"%PDF-"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from reports.jobs import print_job_request
 from reports.models import PrintedDocument, PrintJob
 from reports.tasks import MAX_RETRIES
 from tests.builders import RT_CODE, start_vehicle_request
-from tests.workflows.test_dispatcher import REDIS, ROOT, child_env, redis_answers
+from tests.workflows.test_dispatcher import celery_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.integration]
 
@@ -58,41 +56,6 @@ def failing_prints(failures: int) -> Iterator[None]:
             cursor.execute(CLEAN_UP)
 
 
-@contextlib.contextmanager
-def worker(queue: str) -> Iterator[subprocess.Popen]:
-    assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (`make test` starts it)"
-    env = {**child_env(), "CELERY_BROKER_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0"}
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.communicate(timeout=60)
-
-
 def wait_for(job: PrintJob, states: set[str], timeout: float = 120) -> PrintJob:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +69,7 @@ def wait_for(job: PrintJob, states: set[str], timeout: float = 120) -> PrintJob:
 def test_a_failed_print_is_retried_and_the_failure_recorded(org, sop_library, scan):
     case = start_vehicle_request(org, sop_library[RT_CODE], scan)
     queue = f"cepat-test-{uuid.uuid4().hex[:8]}"
-    with failing_prints(1), worker(queue):
+    with failing_prints(1), celery_worker(queue):
         job = print_job_request(case=case, acting_user=org["auditor"], queue=queue)
         job = wait_for(job, {PrintJob.State.DONE, PrintJob.State.FAILED})
     assert (job.state, job.attempts) == (PrintJob.State.DONE, 2)
@@ -123,7 +86,7 @@ def test_a_failed_print_is_retried_and_the_failure_recorded(org, sop_library, sc
 def test_a_print_that_keeps_failing_is_marked_failed_after_the_last_retry(org, sop_library, scan):
     case = start_vehicle_request(org, sop_library[RT_CODE], scan)
     queue = f"cepat-test-{uuid.uuid4().hex[:8]}"
-    with failing_prints(100), worker(queue):
+    with failing_prints(100), celery_worker(queue):
         job = print_job_request(case=case, acting_user=org["auditor"], queue=queue)
         job = wait_for(job, {PrintJob.State.FAILED}, timeout=180)
     assert job.attempts == MAX_RETRIES + 1

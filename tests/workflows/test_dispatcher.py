@@ -10,6 +10,7 @@ built and scheduled by `workflows.sla` and bulk-inserted; the dispatchers do eve
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import re
@@ -18,6 +19,8 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -209,6 +212,39 @@ def redis_answers() -> bool:
         return False
 
 
+BROKER = f"redis://{REDIS[0]}:{REDIS[1]}/0"
+
+
+@dataclass
+class Worker:
+    """A Celery worker process; `output` holds what it printed once it has stopped."""
+
+    process: subprocess.Popen
+    output: str = ""
+
+
+@contextlib.contextmanager
+def celery_worker(queue: str) -> Iterator[Worker]:
+    """A real Celery worker on the local Redis, taking only `queue` (so no other worker on the broker takes its
+    tasks); stopped, and its output kept, on leaving."""
+    assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (`make test` starts it)"
+    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env={**child_env(), "CELERY_BROKER_URL": BROKER},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker = Worker(process)
+    try:
+        yield worker
+    finally:
+        process.terminate()
+        worker.output = process.communicate(timeout=60)[0]
+
+
 def test_a_celery_worker_runs_the_dispatcher_round(org, pos, version):
     assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (`make test` starts it)"
     clocks = due_clocks(org, version, cases=2, per_case=5)
@@ -216,46 +252,15 @@ def test_a_celery_worker_runs_the_dispatcher_round(org, pos, version):
     from config.celery import app
 
     queue = f"cepat-test-{uuid.uuid4().hex[:8]}"  # this test's own queue: another worker on the broker never takes it
-    broker = f"redis://{REDIS[0]}:{REDIS[1]}/0"
-    env = {**child_env(), "CELERY_BROKER_URL": broker}
-    worker = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        with app.connection_for_write(broker) as conn:
+    with celery_worker(queue) as worker:
+        with app.connection_for_write(BROKER) as conn:
             app.send_task("workflows.tasks.dispatch_timers", queue=queue, connection=conn)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and worker.poll() is None:
+        while time.monotonic() < deadline and worker.process.poll() is None:
             if ClockRung.objects.count() == len(clocks) * RUNGS_PER_CLOCK:
                 break
             time.sleep(0.5)
-    finally:
-        worker.terminate()
-        output = worker.communicate(timeout=60)[0]
-    assert ClockRung.objects.count() == len(clocks) * RUNGS_PER_CLOCK, output
+    assert ClockRung.objects.count() == len(clocks) * RUNGS_PER_CLOCK, worker.output
     assert Escalation.objects.count() == 2 * len(clocks)
 
 
