@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -10,18 +11,23 @@ from django.utils.translation import gettext_lazy as _
 
 from .access import CONFIDENTIAL_LEVELS
 from .models import (
+    ApiToken,
     AuditEvent,
     Case,
     Delegation,
     Disposition,
     DispositionInstruction,
+    NumberRegister,
+    NumberReservation,
     Position,
     PositionHolding,
     Role,
     Unit,
     User,
 )
+from .numbering import register_save
 from .services import instruction_save, unit_save
+from .tokens import api_token_create, api_token_revoke
 
 
 class PositionHoldingInline(admin.TabularInline):
@@ -149,9 +155,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).exclude(case__tingkat_keamanan__in=CONFIDENTIAL_LEVELS)
 
 
-# Numbering registers. Appended here (imports local to this section) so the section stays self-contained.
-from .models import NumberRegister, NumberReservation  # noqa: E402
-from .numbering import register_save  # noqa: E402
+# Numbering registers.
 
 
 class NumberReservationInline(admin.TabularInline):
@@ -200,12 +204,7 @@ class NumberReservationAdmin(ReadOnlyAdmin):
 
 
 # API tokens. Made and revoked only through cases/tokens.py, so each act is audited; the secret is shown once.
-from django import forms  # noqa: E402
-from django.contrib import messages  # noqa: E402
-from django.db.models import QuerySet  # noqa: E402
 
-from .models import ApiToken  # noqa: E402
-from .tokens import api_token_create, api_token_revoke  # noqa: E402
 
 
 class ApiTokenAddForm(forms.ModelForm):

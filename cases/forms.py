@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ class DispositionForm(forms.Form):
 class SurveyForm(forms.Form):
     """The nine elements of the SKM questionnaire, each scored 1–4, and a free suggestion."""
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for key, label in SKM_ELEMENTS:
             self.fields[key] = forms.TypedChoiceField(
