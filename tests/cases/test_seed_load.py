@@ -89,3 +89,47 @@ def test_a_loaded_step_can_be_completed_through_the_service(loaded, org):
 
 def org_user(org, pk):
     return next(u for u in org.values() if u.pk == pk)
+
+
+SCHEMA_OF_LOADED_TABLES = """
+    SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+     WHERE conrelid = ANY(%(tables)s::regclass[])
+    UNION ALL
+    SELECT indrelid::regclass::text, indexrelid::regclass::text,
+           concat_ws(' ', indkey::text, indclass::text, indisunique, indpred IS NOT NULL)
+      FROM pg_index WHERE indrelid = ANY(%(tables)s::regclass[])
+    ORDER BY 1, 2, 3
+"""
+
+
+def _schema() -> list[tuple[str, str, str]]:
+    """Constraints with their definitions, indexes by columns, operator classes, uniqueness and being partial (a
+    partial index's predicate reads back from PostgreSQL in another, equivalent spelling)."""
+    from django.db import connection
+
+    from cases.load import COLUMNS
+
+    with connection.cursor() as cursor:
+        cursor.execute(SCHEMA_OF_LOADED_TABLES, {"tables": list(COLUMNS)})
+        return cursor.fetchall()
+
+
+def test_a_load_with_deferred_constraints_ends_with_every_key_and_index_back(org, sop_library):
+    before = _schema()
+    assert any("FOREIGN KEY" in definition for _, _, definition in before)
+    out = io.StringIO()
+    call_command("seed_load", cases=60, batch=25, defer_constraints="yes", no_progress=True, stdout=out)
+    assert "60 cases" in out.getvalue()
+    assert _schema() == before
+    assert audit_verify() is None
+    assert Case.objects.count() == 60
+
+
+def test_deferred_constraints_come_back_even_when_the_load_fails(org, sop_library):
+    from cases.load import constraints_deferred
+
+    before = _schema()
+    with pytest.raises(RuntimeError, match="interrupted"), constraints_deferred():
+        assert not any("FOREIGN KEY" in definition for _, _, definition in _schema())
+        raise RuntimeError("interrupted")
+    assert _schema() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -12,10 +13,13 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from cases.demo import demo_org_chart
-from cases.load import LoadResult, analyze, default_open_share, seed_load
-from cases.models import Position
+from cases.load import LoadResult, analyze, constraints_deferred, default_open_share, seed_load
+from cases.models import Case, Position
 from workflows.models import SopVersion
 from workflows.services import sop_library_load
+
+# Loads this large (and at least the size of what is there) rebuild indexes and foreign keys once at the end.
+DEFER_FROM = 50_000
 
 
 def _job(cases: int, batch: int, seed: int, open_share: float, done: Any) -> tuple[int, int, int, int, int]:
@@ -35,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs", type=int, default=1, help="Loader processes; one builds rows while another writes (default 1)."
         )
+        parser.add_argument(
+            "--defer-constraints",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="Drop foreign keys and secondary indexes during the load and rebuild them at the end (auto: when the "
+            f"load adds at least {DEFER_FROM:,} cases and no fewer than the database holds).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,8 +59,14 @@ class Command(BaseCommand):
         if not SopVersion.objects.filter(is_current=True).exists():
             sop_library_load()
             self.stdout.write("SOP library loaded.")
+        defer = options["defer_constraints"]
+        if defer == "auto":
+            defer = "yes" if cases >= max(DEFER_FROM, Case.objects.count()) else "no"
         started = time.monotonic()
-        with tqdm(total=cases, unit="case", disable=options["no_progress"], file=self.stderr) as bar:
+        with (
+            constraints_deferred() if defer == "yes" else nullcontext(),
+            tqdm(total=cases, unit="case", disable=options["no_progress"], file=self.stderr) as bar,
+        ):
             if jobs == 1:
                 result = seed_load(cases=cases, batch_size=options["batch"], seed=options["seed"], progress=bar.update)
             else:
