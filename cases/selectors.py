@@ -25,8 +25,8 @@ from .org import acting_positions, holdings_in_units
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
-# JSON columns the task lists never show. The SOP definition above all: read with each row, it was most of a page's
-# bytes from the database and of its time decoding JSON.
+# The task lists show the case and its SOP code, never its unit or these JSON columns. The SOP definition above all:
+# read with each row, it was most of a page's bytes from the database and of its time decoding JSON.
 _LIST_DEFERRED = (
     "data",
     "process__data",
@@ -39,7 +39,7 @@ _LIST_DEFERRED = (
 def _with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
     return (
         tasks.filter(flow_task_type="HUMAN")
-        .select_related("process__case__unit", "process__case__sop_version", "clock")
+        .select_related("process__case__sop_version", "clock")
         .defer(*_LIST_DEFERRED)
         .order_by("created")
     )
