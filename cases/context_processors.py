@@ -6,7 +6,14 @@ from django.http import HttpRequest
 from .access import is_auditor
 from .models import Unit
 from .notifications import unread_count
-from .org import acting_positions
+from .org import Acting, acting_positions
+
+
+def _acting(request: HttpRequest) -> list[Acting]:
+    """The viewer's positions, read once per request however many context processors ask."""
+    if not hasattr(request, "_viewer_acting"):
+        request._viewer_acting = acting_positions(request.user) if request.user.is_authenticated else []
+    return request._viewer_acting
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +24,7 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
 def viewer_time_zone(request: HttpRequest) -> dict[str, Any]:
     """The zone due moments are shown in: that of the viewer's own unit (WIT for Maluku), else the default; and
     which menus the viewer's positions open (team pages for heads of units, reports for heads and auditors)."""
-    acting = acting_positions(request.user) if request.user.is_authenticated else []
+    acting = _acting(request)
     zone = Unit.objects.filter(pk=acting[0].unit_id).values_list("time_zone", flat=True).first() if acting else None
     heads = any(a.is_head for a in acting)
     return {
@@ -31,4 +38,6 @@ def two_factor(request: HttpRequest) -> dict[str, Any]:
     """Whether the header offers the two-factor set-up page (to heads of units, auditors and admins)."""
     from .security import two_factor_offered
 
-    return {"two_factor_offered": two_factor_offered(request.user) if request.user.is_authenticated else False}
+    if not request.user.is_authenticated:
+        return {"two_factor_offered": False}
+    return {"two_factor_offered": two_factor_offered(request.user, acting=_acting(request))}

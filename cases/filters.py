@@ -29,7 +29,8 @@ DUE_CHOICES = [
 def _sop_choices() -> list[tuple[str, str]]:
     from workflows.models import SopVersion
 
-    return [(v.code, f"{v.code} — {v.title}") for v in SopVersion.objects.filter(is_current=True).order_by("code")]
+    current = SopVersion.objects.filter(is_current=True).order_by("code").values_list("code", "title")
+    return [(code, f"{code} — {title}") for code, title in current]
 
 
 class TaskFilter(django_filters.FilterSet):

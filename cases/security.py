@@ -21,7 +21,7 @@ from . import errors
 from .access import is_auditor
 from .audit import audit_append
 from .models import AuditEvent, Case, User
-from .org import acting_positions
+from .org import Acting, acting_positions
 
 TOTP_DEVICE_NAME = "CEPAT"
 
@@ -91,13 +91,15 @@ def connect_signals() -> None:
 # Two-factor --------------------------------------------------------------------------------------------------------
 
 
-def two_factor_offered(user: User) -> bool:
-    """TOTP is offered to supervisors (heads of units), auditors and admins."""
+def two_factor_offered(user: User, *, acting: list[Acting] | None = None) -> bool:
+    """TOTP is offered to supervisors (heads of units), auditors and admins. `acting`: the user's positions, when
+    the caller has read them already."""
     if not user.is_authenticated:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    acting = acting_positions(user)
+    if acting is None:
+        acting = acting_positions(user)
     return is_auditor(user, acting) or any(a.is_head for a in acting)
 
 

@@ -25,10 +25,24 @@ from .org import acting_positions, holdings_in_units
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 
 
+# The task lists show the case and its SOP code, never its unit or these JSON columns. The SOP definition above all:
+# read with each row, it was most of a page's bytes from the database and of its time decoding JSON.
+_LIST_DEFERRED = (
+    "data",
+    "process__data",
+    "process__case__data",
+    "process__case__sop_version__definition",
+    "clock__ledger",
+)
+
+
 def _with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    return tasks.filter(flow_task_type="HUMAN").select_related(
-        "process__case__unit", "process__case__sop_version", "clock"
-    ).order_by("created")
+    return (
+        tasks.filter(flow_task_type="HUMAN")
+        .select_related("process__case__sop_version", "clock")
+        .defer(*_LIST_DEFERRED)
+        .order_by("created")
+    )
 
 
 def inbox_tasks(*, user: User) -> QuerySet[Task]:

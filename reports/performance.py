@@ -34,6 +34,7 @@ from .dashboards import (
     sla_compliance,
     slowest_steps,
 )
+from .printing import pdf_from_html
 from .skm import ikm_table
 
 
@@ -138,8 +139,6 @@ def dashboard_for(period: Period) -> Dashboard:
 
 def performance_report_pdf(*, period: Period, acting_user: User) -> bytes:
     """The monthly performance report as PDF (A4 portrait), recorded in the audit trail with its SHA-256."""
-    from weasyprint import HTML  # imported late: loading WeasyPrint is slow and only printing needs it
-
     dashboard = dashboard_for(period)
     printed_at = timezone.now()
     html = render_to_string(
@@ -151,7 +150,7 @@ def performance_report_pdf(*, period: Period, acting_user: User) -> bytes:
             "last_day": period.end - datetime.timedelta(days=1),
         },
     )
-    pdf = HTML(string=html).write_pdf()
+    pdf = pdf_from_html(html)
     with transaction.atomic():
         audit_append(
             action="document_printed",

@@ -11,6 +11,7 @@ import base64
 import datetime
 import hashlib
 import mimetypes
+import threading
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,23 @@ def qr_svg_data_uri(payload: str) -> str:
     return segno.make(payload, error=QR_ERROR).svg_data_uri(scale=QR_SCALE, border=2)
 
 
+_fonts = threading.local()
+
+
+def pdf_from_html(html: str) -> bytes:
+    """`html` rendered to PDF by WeasyPrint with this thread's font configuration.
+
+    A new `FontConfiguration` per document (WeasyPrint's default) loads the Fontconfig configuration again and starts
+    Pango with empty font and shaping caches; one per thread keeps them across prints (Pango is not thread-safe).
+    """
+    from weasyprint import HTML  # imported late: loading WeasyPrint is slow and only printing needs it
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not hasattr(_fonts, "config"):
+        _fonts.config = FontConfiguration()
+    return HTML(string=html).write_pdf(font_config=_fonts.config)
+
+
 def css_string(text: str) -> str:
     """`text` as a CSS string literal (for running headers and footers)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
@@ -105,8 +123,6 @@ def print_case_document(
 
     Refused (cases.errors.PermissionDenied) when `acting_user` may not view the case.
     """
-    from weasyprint import HTML  # imported late: loading WeasyPrint is slow and only printing needs it
-
     if not can_view_case(acting_user, case):
         raise errors.PermissionDenied(errors.NOT_ALLOWED)
     head = case.events.order_by("-case_seq").values_list("case_seq", "hash").first()
@@ -115,7 +131,7 @@ def print_case_document(
         kind=kind, case=case, printed_by=acting_user, printed_at=timezone.now(), chain_head=head_hash, output=output,
         title=title,
     )
-    pdf = HTML(string=render(document, head_seq)).write_pdf()
+    pdf = pdf_from_html(render(document, head_seq))
     document.content_sha256 = hashlib.sha256(pdf).hexdigest()
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)

@@ -26,6 +26,8 @@ from django.utils.safestring import mark_safe
 from workflows.durations import DERAJAT_LABELS, describe_duration
 from workflows.models import SopVersion
 
+from .printing import pdf_from_html
+
 KOP_LINES = ("PEMERINTAH PROVINSI MALUKU", "SEKRETARIAT DAERAH", "BIRO UMUM")
 
 # Landscape page sizes in millimetres (width, height).
@@ -197,10 +199,7 @@ def sop_document_html(*, version: SopVersion, paper: str = "A4") -> str:
 
 def sop_document_pdf(*, version: SopVersion, paper: str = "A4") -> bytes:
     """The SOP AP document of `version` as PDF bytes (landscape A4 297×210 mm or F4 330×215 mm)."""
-    from weasyprint import HTML  # imported late: loading WeasyPrint is slow and only printing needs it
-
-    html = sop_document_html(version=version, paper=paper)
-    return HTML(string=html).write_pdf()
+    return pdf_from_html(sop_document_html(version=version, paper=paper))
 
 
 def _paper(paper: str) -> tuple[float, float]:
