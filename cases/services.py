@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
@@ -487,11 +487,17 @@ def complaint_file(
 
 def _lock_task(task_id: int) -> tuple[Case, Task]:
     """Lock the case first (every service does, so there is one lock order), then read the task fresh, with its SLA
-    clock if it has one."""
+    clock if it has one and the id of the process's last task (`last_task_id`)."""
     case = Case.objects.select_for_update().select_related("sop_version", "unit", "process").get(
         process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id"))
     )
-    task = Task.objects.select_related("process", "owner", "clock").get(pk=task_id)
+    # Read once the case lock is held: the last task id then counts every task an earlier holder created.
+    last = Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1]
+    task = (
+        Task.objects.select_related("process", "owner", "clock")
+        .annotate(last_task_id=Subquery(last))
+        .get(pk=task_id)
+    )
     return case, task
 
 
@@ -582,7 +588,6 @@ def task_complete(
     if step_clock is not None:
         sla.clock_stop(step_clock, at=timezone.now())
     flow_class = task.flow_task.flow_class
-    last_task_id = _last_task_id(task.process_id)
     with flow_class.lock(task.process_id):
         process = task.process
         if decision:
@@ -593,7 +598,7 @@ def task_complete(
             activation.assign(acting_user)
         activation.start(None)
         activation.execute()
-    opened = _after_flow_moved(case=case, after_task_id=last_task_id, acting_user=acting_user)
+    opened = _after_flow_moved(case=case, after_task_id=task.last_task_id, acting_user=acting_user)
     end, open_steps = _sync_lifecycle(case)
     if case.status != before["status"]:
         case.save(update_fields=["status", "outcome_note", "closed_at"])
