@@ -46,9 +46,7 @@ def acting_positions(user: User, on: datetime.date | None = None) -> list[Acting
     if not user.is_authenticated:
         return []
     on = on or today()
-    delegators = list(
-        Delegation.objects.filter(_active(on), substitute=user).values_list("delegator_id", flat=True)
-    )
+    delegators = Delegation.objects.filter(_active(on), substitute=user).values("delegator_id")
     holdings = list(
         PositionHolding.objects.filter(_active(on), Q(user=user) | Q(user_id__in=delegators))
         .select_related("position")
@@ -87,12 +85,13 @@ def holdings_in_units(unit_ids: Iterable[int], on: datetime.date | None = None) 
 def users_acting_in(position_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:
     """Ids of users who may act in any of the positions on `on` (holders and their leave substitutes)."""
     on = on or today()
-    holders = set(
-        PositionHolding.objects.filter(_active(on), position_id__in=list(position_ids)).values_list(
-            "user_id", flat=True
-        )
+    holders = PositionHolding.objects.filter(_active(on), position_id__in=list(position_ids)).values_list(
+        "user_id", flat=True
     )
-    return holders | leave_substitutes(holders, on)
+    substitutes = Delegation.objects.filter(_active(on), delegator_id__in=holders).values_list(
+        "substitute_id", flat=True
+    )
+    return set(holders.union(substitutes))
 
 
 def leave_substitutes(user_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:
@@ -113,7 +112,10 @@ def _unit_parents() -> dict[int, int | None]:
 
 def unit_subtree_ids(unit_ids: Iterable[int]) -> set[int]:
     """The units and all units below them."""
-    parents = _unit_parents()
+    return _subtree(_unit_parents(), unit_ids)
+
+
+def _subtree(parents: dict[int, int | None], unit_ids: Iterable[int]) -> set[int]:
     children: dict[int | None, list[int]] = {}
     for child, parent in parents.items():
         children.setdefault(parent, []).append(child)
@@ -129,7 +131,10 @@ def unit_subtree_ids(unit_ids: Iterable[int]) -> set[int]:
 
 def unit_ancestry(unit_id: int) -> list[int]:
     """The unit, its parent, and so on up to the root."""
-    parents = _unit_parents()
+    return _ancestry(_unit_parents(), unit_id)
+
+
+def _ancestry(parents: dict[int, int | None], unit_id: int) -> list[int]:
     chain = []
     current: int | None = unit_id
     while current is not None and current not in chain:
@@ -147,8 +152,9 @@ def positions_with_role(role_code: str, unit_id: int) -> list[int]:
     candidates = list(Position.objects.filter(roles__code=role_code).values_list("pk", "unit_id"))
     if not candidates:
         return []
-    for ancestor in unit_ancestry(unit_id):
-        subtree = unit_subtree_ids([ancestor])
+    parents = _unit_parents()  # the tree is read once, however far up the search goes
+    for ancestor in _ancestry(parents, unit_id):
+        subtree = _subtree(parents, [ancestor])
         found = [pk for pk, unit in candidates if unit in subtree]
         if found:
             return sorted(found)

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
@@ -142,12 +143,16 @@ def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> l
         route_tasks(case=case, tasks=human)
         _start_step_clocks(case=case, tasks=human)
         requesters.notify_steps_reached(case, human)
+        moved = False
         for handle in (t for t in new if t.flow_task_type == "FUNCTION"):
             step = case.sop_version.step(handle.flow_task.name)
             children = _open_subcases(parent=case, step=step, acting_user=acting_user)
             opened.extend(children)
             if not step["subcase"]["wait"] or not children:
                 handle.flow_task.run(handle)
+                moved = True
+        if not moved:  # only a passed subcase step creates further steps
+            return opened
 
 
 def _start_step_clocks(*, case: Case, tasks: list[Task]) -> None:
@@ -328,13 +333,14 @@ def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
             case.resolve(note=end_step["kegiatan"])
         return end_step["id"], open_steps
     paused = any(case.sop_version.step(s).get("type") == "pause" for s in open_steps)
-    case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
     if paused and case.status == Case.Status.OPEN:
         case.hold()
+        case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
         if case_clock is not None:
             sla.clock_pause(case_clock, at=timezone.now())
     elif not paused and case.status == Case.Status.ON_HOLD:
         case.resume()
+        case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
         if case_clock is not None:
             sla.clock_resume(case_clock, at=timezone.now(), calendar=_calendar(case))
     return "", open_steps
@@ -480,12 +486,18 @@ def complaint_file(
 
 
 def _lock_task(task_id: int) -> tuple[Case, Task]:
-    """Lock the case first (every service does, so there is one lock order), then read the task fresh."""
-    process_id = Task.objects.values_list("process_id", flat=True).get(pk=task_id)
+    """Lock the case first (every service does, so there is one lock order), then read the task fresh, with its SLA
+    clock if it has one and the id of the process's last task (`last_task_id`)."""
     case = Case.objects.select_for_update().select_related("sop_version", "unit", "process").get(
-        process_id=process_id
+        process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id"))
     )
-    task = Task.objects.select_related("process", "owner").get(pk=task_id)
+    # Read once the case lock is held: the last task id then counts every task an earlier holder created.
+    last = Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1]
+    task = (
+        Task.objects.select_related("process", "owner", "clock")
+        .annotate(last_task_id=Subquery(last))
+        .get(pk=task_id)
+    )
     return case, task
 
 
@@ -572,11 +584,10 @@ def task_complete(
         _record_step_disposition(case=case, step=step, values=values, giver=acting, user=acting_user)
     attachment_hashes = _store_attachments(case=case, step=step["id"], files=form.files_by_kind(), user=acting_user)
 
-    step_clock = SlaClock.objects.filter(task=task).first()
+    step_clock = getattr(task, "clock", None)
     if step_clock is not None:
         sla.clock_stop(step_clock, at=timezone.now())
     flow_class = task.flow_task.flow_class
-    last_task_id = _last_task_id(task.process_id)
     with flow_class.lock(task.process_id):
         process = task.process
         if decision:
@@ -587,9 +598,10 @@ def task_complete(
             activation.assign(acting_user)
         activation.start(None)
         activation.execute()
-    opened = _after_flow_moved(case=case, after_task_id=last_task_id, acting_user=acting_user)
+    opened = _after_flow_moved(case=case, after_task_id=task.last_task_id, acting_user=acting_user)
     end, open_steps = _sync_lifecycle(case)
-    case.save(update_fields=["status", "outcome_note", "closed_at"])
+    if case.status != before["status"]:
+        case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
         action="step_completed",
         actor=acting_user,

@@ -8,4 +8,12 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Workflow engine")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from . import checks  # noqa: F401  (registers the SOP library system check)
+        from .calendar_services import CALENDAR_TABLES, calendar_table_changed
+
+        # A cache chore: a change to the working calendar makes every process read it again.
+        for model in CALENDAR_TABLES:
+            post_save.connect(calendar_table_changed, sender=model, dispatch_uid=f"calendar_stamp_{model.__name__}")
+            post_delete.connect(calendar_table_changed, sender=model, dispatch_uid=f"calendar_stamp_{model.__name__}")

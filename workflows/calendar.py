@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -400,17 +401,38 @@ def calendar_data_load() -> CalendarData:
     )
 
 
+# The tables as last loaded in this process, with the stamp (workflows.models.CalendarStamp) they were loaded under.
+_loaded: tuple[uuid.UUID, CalendarData] | None = None
+
+
+def calendar_data_current() -> CalendarData:
+    """The calendar tables as they are now: kept in the process and reused while the calendar stamp has not changed
+    (one query), read again (five more) after any change to them in any process."""
+    global _loaded
+    from .models import CalendarStamp
+
+    # The stamp is read before the tables: data read after it is at least as new as the stamp says.
+    stamp = CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first()
+    loaded = _loaded
+    if stamp is not None and loaded is not None and loaded[0] == stamp:
+        return loaded[1]
+    data = calendar_data_load()
+    if stamp is not None:
+        _loaded = (stamp, data)
+    return data
+
+
 def calendar_for_unit(unit: Unit | None, *, data: CalendarData | None = None) -> WorkingCalendar:
     """The working calendar of a unit: its time zone, its schedule (or the default one) and the holiday table.
 
-    Reads the tables (five small queries) unless `data` from `calendar_data_load()` is given: code that computes
-    many due moments at once (a dispatcher sweep, a list page) loads the data once and passes it. Nothing is cached
-    behind the caller's back, so an admin's edit counts from the next call in every process. `None` gives the
-    default schedule in settings.TIME_ZONE.
+    Without `data`, the tables as they are now (`calendar_data_current`: one query while they are unchanged), so an
+    admin's edit counts from the next call in every process. Code that computes many due moments at once (a
+    dispatcher sweep, a list page) may load the data once and pass it. `None` gives the default schedule in
+    settings.TIME_ZONE.
     """
     from django.conf import settings
 
-    data = data or calendar_data_load()
+    data = data or calendar_data_current()
     if unit is None:
         return WorkingCalendar(time_zone=settings.TIME_ZONE, holidays=data.holidays, schedule=data.schedule_for(None))
     return WorkingCalendar(

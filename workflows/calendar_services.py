@@ -14,6 +14,7 @@ government = cuti bersama) that admins may correct, because SKB dates change mid
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ from cases.errors import ApplicationError
 from cases.models import Unit, User
 
 from .calendar import CalendarError, OfficeHours
-from .models import Holiday, UnitWorkSchedule, WorkHours, WorkSchedule, WorkScheduleVariant
+from .models import CalendarStamp, Holiday, UnitWorkSchedule, WorkHours, WorkSchedule, WorkScheduleVariant
 
 COUNTRY = "ID"
 CATEGORIES = {
@@ -61,6 +62,27 @@ AUDIT_UNIT_SCHEDULE_SET = "unit_schedule_set"
 AUDIT_UNIT_SCHEDULE_CLEARED = "unit_schedule_cleared"
 
 Week = Mapping[int, OfficeHours]
+
+
+# The stamp ------------------------------------------------------------------------------------------------------------
+
+CALENDAR_TABLES = (Holiday, WorkSchedule, WorkScheduleVariant, WorkHours, UnitWorkSchedule)
+
+
+def calendar_stamp_bump() -> None:
+    """Record that the calendar tables changed, so that every process reads them again (`calendar_data_current`).
+
+    Called on every save and delete of their rows (signals connected in WorkflowsConfig.ready, which also catch the
+    admin and fixtures) and after the bulk writes below, which send no signals.
+    """
+    CalendarStamp.objects.bulk_create(
+        [CalendarStamp(pk=1, stamp=uuid.uuid4())], update_conflicts=True, update_fields=["stamp"], unique_fields=["id"]
+    )
+
+
+def calendar_table_changed(**kwargs: Any) -> None:
+    """Receiver of post_save and post_delete of the calendar tables."""
+    calendar_stamp_bump()
 
 
 # Holidays -----------------------------------------------------------------------------------------------------------
@@ -173,6 +195,7 @@ def calendar_sync(*, years: Iterable[int], acting_user: User | None = None, dry_
     if dry_run or not result.changed:
         return result
     Holiday.objects.bulk_create(result.added)
+    calendar_stamp_bump()
     for row in [*result.updated, *result.restored, *result.retired]:
         row.save(update_fields=["name", "kind", "estimated", "active", "updated_at"])
     audit_append(
@@ -288,6 +311,7 @@ def _replace_hours(*, week: Week, schedule: WorkSchedule | None = None, variant:
         )
         for weekday, hours in sorted(week.items())
     )
+    calendar_stamp_bump()
 
 
 def _schedule_state(schedule: WorkSchedule) -> dict[str, Any]:

@@ -229,6 +229,19 @@ class UnitWorkSchedule(models.Model):
         return f"{self.unit} → {self.schedule}"
 
 
+class CalendarStamp(models.Model):
+    """One row whose `stamp` changes with every change to the calendar tables (holidays, schedules, their hours and
+    variants, unit schedules): a process keeps the loaded calendar while the stamp it was loaded under is current.
+
+    A fresh random value each time, never a counter, so that a stamp of a rolled-back change never comes back.
+    """
+
+    stamp = models.UUIDField()
+
+    def __str__(self) -> str:
+        return str(self.stamp)
+
+
 class SlaClock(models.Model):
     """A time standard running for one step, or for the whole case: a budget plus a ledger of running intervals.
 

@@ -16,6 +16,11 @@ from .models import TaskOffer
 
 def step_positions(*, case: Case, role_code: str) -> list[int]:
     """Positions that carry out `role_code` for this case (see `cases.org.positions_with_role`)."""
+    return _step_offer(case=case, role_code=role_code)[0]
+
+
+def _step_offer(*, case: Case, role_code: str) -> tuple[list[int], set[int]]:
+    """The positions that carry out `role_code` for this case and the users who act in them."""
     definition = case.sop_version.definition
     role = definition["roles"][role_code]
     resolve = role.get("resolve", "org")
@@ -30,11 +35,13 @@ def step_positions(*, case: Case, role_code: str) -> list[int]:
         positions = unit_head_positions(case.unit_id)
     else:
         positions = positions_with_role(role_code, case.unit_id)
-    if not positions or not users_acting_in(positions):
+    users = users_acting_in(positions) if positions else set()
+    if not users:
         # Nobody can do it (no such position, a vacant one, or a requester without an account): the service
         # desk of the SOP (its owner role) picks it up rather than leaving it offered to no one.
         positions = positions_with_role(definition["owner_role"], case.unit_id)
-    return positions
+        users = users_acting_in(positions)
+    return positions, users
 
 
 def approver_positions(*, case: Case, step_id: str) -> list[int]:
@@ -61,13 +68,13 @@ def route_tasks(*, case: Case, tasks: Iterable[Task]) -> None:
         step = case.sop_version.step(task.flow_task.name)
         if "approval_of" in step:
             positions = approver_positions(case=case, step_id=step["approval_of"])
+            users = users_acting_in(positions)
         elif definition["roles"][step["actor"]].get("resolve") == "requester" and case.requester_id:
             _assign(task, case.requester_id)
             continue
         else:
-            positions = step_positions(case=case, role_code=step["actor"])
+            positions, users = _step_offer(case=case, role_code=step["actor"])
         offers.extend(TaskOffer(task=task, position_id=p) for p in positions)
-        users = users_acting_in(positions)
         if len(users) == 1:
             _assign(task, next(iter(users)))
     TaskOffer.objects.bulk_create(offers)

@@ -9,12 +9,14 @@ Every expected moment below was counted by hand from domain.md §7 (cuti bersama
 from __future__ import annotations
 
 import datetime
+import uuid
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -25,6 +27,7 @@ from workflows.calendar import (
     PERPRES_21_2023_WEEK,
     RAMADAN_WEEK,
     CalendarError,
+    OfficeHours,
     WorkingCalendar,
     calendar_data_load,
     calendar_for_unit,
@@ -196,15 +199,63 @@ def test_a_package_date_removed_before_it_is_synced_never_arrives(unit: Unit):
     assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 12, 24))
 
 
-def test_calendar_for_unit_reads_the_tables_once_per_call_or_takes_loaded_data(
+def test_calendar_for_unit_reads_the_tables_once_per_change_or_takes_loaded_data(
     calendar: WorkingCalendar, unit: Unit, django_assert_num_queries
 ):
-    with django_assert_num_queries(5):
-        calendar_for_unit(unit)
+    calendar_day_add(date=datetime.date(2026, 5, 12), name="Libur daerah", acting_user=None)
+    with django_assert_num_queries(6):  # the stamp, then the five tables
+        changed = calendar_for_unit(unit)
+    with django_assert_num_queries(1):  # the stamp only
+        assert calendar_for_unit(unit) == changed
     data = calendar_data_load()
     with django_assert_num_queries(0):
-        assert calendar_for_unit(unit, data=data) == calendar
+        assert calendar_for_unit(unit, data=data) == changed
     assert calendar_for_unit(None, data=data).time_zone == "Asia/Jayapura"
+
+
+def test_a_day_off_added_through_the_service_counts_from_the_next_call(calendar: WorkingCalendar, unit: Unit):
+    assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+    calendar_day_add(date=datetime.date(2026, 5, 12), name="Libur daerah", acting_user=None)
+    assert not calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+    calendar_day_remove(date=datetime.date(2026, 5, 12), acting_user=None)
+    assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+
+
+def test_new_hours_and_a_unit_schedule_count_from_the_next_call(calendar: WorkingCalendar, unit: Unit):
+    assert calendar_for_unit(unit).schedule.hours_on(datetime.date(2026, 5, 12)).opens == datetime.time(7, 30)
+    short = work_schedule_save(
+        schedule=WorkSchedule(code="pendek", name="Pendek"),
+        week={day: OfficeHours.parse("09:00", "12:00") for day in range(5)},
+        acting_user=None,
+    )
+    unit_schedule_set(unit=unit, schedule=short, acting_user=None)
+    assert calendar_for_unit(unit).schedule.hours_on(datetime.date(2026, 5, 12)).opens == datetime.time(9, 0)
+
+
+def test_a_row_written_outside_the_services_counts_from_the_next_call(calendar: WorkingCalendar, unit: Unit):
+    assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+    Holiday.objects.create(date=datetime.date(2026, 5, 12), name="Libur daerah", kind=Holiday.Kind.MANUAL)
+    assert not calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+
+
+def test_a_change_another_process_committed_counts_from_the_next_call(calendar: WorkingCalendar, unit: Unit):
+    """Another process writes the table and bumps the stamp; this process's kept calendar is then stale."""
+    assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+    with connection.cursor() as cursor:  # no signal reaches this process
+        cursor.execute(
+            "INSERT INTO workflows_holiday (date, name, kind, estimated, active, source, updated_at) "
+            "VALUES ('2026-05-12', 'Libur daerah', 'manual', false, true, 'manual', now())"
+        )
+        cursor.execute("UPDATE workflows_calendarstamp SET stamp = %s WHERE id = 1", [uuid.uuid4()])
+    assert not calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+
+
+def test_a_rolled_back_change_leaves_no_stale_calendar(calendar: WorkingCalendar, unit: Unit):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        calendar_day_add(date=datetime.date(2026, 5, 12), name="Libur daerah", acting_user=None)
+        assert not calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
+        raise RuntimeError("rolled back")
+    assert calendar_for_unit(unit).is_working_day(datetime.date(2026, 5, 12))
 
 
 def test_adding_a_day_without_a_name_is_refused():

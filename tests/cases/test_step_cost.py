@@ -1,0 +1,54 @@
+"""What completing a step costs (the first BU-RT-01 step, as `bench/measure.py step` times it), and that what keeps it
+cheap, the working calendar kept between steps, stays right when the calendar changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.models import Case, User
+from cases.services import task_complete
+from tests.builders import RT_CODE, open_steps, start_vehicle_request, task_at
+from workflows.calendar import calendar_data_load, calendar_for_unit
+from workflows.calendar_services import calendar_day_add
+from workflows.models import SlaClock, SopVersion
+
+pytestmark = pytest.mark.django_db
+
+FIRST_STEP = {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}
+# Lock the case and read the task with its clock and the process's last task id (2), the user's positions and the
+# step's offers (3), the case's data (1), the step's clock stopped (1), the flow moving on (12, viewflow's own), the new
+# step routed (6: new tasks, positions, unit tree, users, assignment, offer), its clock started (2: calendar stamp,
+# clock), the lifecycle (2) and the audit event (4), inside the test's transaction (2 savepoint statements).
+# Lower it when a change saves a query; never raise it without saying why in the commit.
+STEP_QUERIES = 35
+
+
+def _available(org: dict[str, User], rt: SopVersion, scan) -> Case:
+    """A vehicle request whose availability check the Kasubbag RT has just done."""
+    case = start_vehicle_request(org, rt, scan)
+    task_complete(task_id=task_at(case, "cek_ketersediaan").pk, acting_user=org["kasubbag.rt"], data=FIRST_STEP)
+    return case
+
+
+def test_completing_a_step_takes_a_fixed_number_of_queries(org, sop_library, scan, django_assert_num_queries):
+    rt = sop_library[RT_CODE]
+    _available(org, rt, scan)  # a server that has run a step before: the flow compiled, the calendar kept
+    case = start_vehicle_request(org, rt, scan)
+    task = task_at(case, "cek_ketersediaan")
+    with django_assert_num_queries(STEP_QUERIES):
+        task_complete(task_id=task.pk, acting_user=org["kasubbag.rt"], data=FIRST_STEP)
+    assert open_steps(case) == ["persetujuan"]
+
+
+def test_a_day_off_added_through_the_calendar_moves_the_next_steps_due_moment(org, sop_library, scan):
+    rt = sop_library[RT_CODE]
+    before = SlaClock.objects.get(task=task_at(_available(org, rt, scan), "persetujuan"))
+    calendar = calendar_for_unit(before.case.unit)
+    due_day = calendar.local_date(before.due_at)
+
+    calendar_day_add(date=due_day, name="Libur daerah", acting_user=None)
+    after = SlaClock.objects.get(task=task_at(_available(org, rt, scan), "persetujuan"))
+
+    fresh = calendar_for_unit(after.case.unit, data=calendar_data_load())
+    assert fresh.local_date(after.due_at) > due_day
+    assert after.due_at == fresh.due(after.started_at, after.budget)
