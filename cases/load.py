@@ -567,46 +567,27 @@ def _case_rows(
         batch.rows["workflows_taskoffer"].extend((task_id, p) for p in node.positions)
         budget = node.budget[derajat]
         if budget:
-            if done:
-                due, warn_at, _, _ = planner.schedule(calendar_unit, budget, node.warn, node.levels, started, False)
-                batch.rows["workflows_slaclock"].append(
-                    (
-                        case_id,
-                        task_id,
-                        "step",
-                        budget,
-                        node.warn,
-                        started,
-                        _dumps([[started.isoformat(), moment.isoformat()]]),
-                        "stopped",
-                        due,
-                        warn_at,
-                        moment,
-                        0,
-                        None,
-                    )
+            due, warn_at, rung, rung_at = planner.schedule(
+                calendar_unit, budget, node.warn, node.levels, started, not done
+            )
+            ended = moment if done else None
+            batch.rows["workflows_slaclock"].append(
+                (
+                    case_id,
+                    task_id,
+                    "step",
+                    budget,
+                    node.warn,
+                    started,
+                    _dumps([[started.isoformat(), ended.isoformat() if ended else None]]),
+                    "stopped" if done else "running",
+                    due,
+                    warn_at,
+                    ended,
+                    rung,
+                    rung_at,
                 )
-            else:
-                due, warn_at, rung, rung_at = planner.schedule(
-                    calendar_unit, budget, node.warn, node.levels, started, True
-                )
-                batch.rows["workflows_slaclock"].append(
-                    (
-                        case_id,
-                        task_id,
-                        "step",
-                        budget,
-                        node.warn,
-                        started,
-                        _dumps([[started.isoformat(), None]]),
-                        "running",
-                        due,
-                        warn_at,
-                        None,
-                        rung,
-                        rung_at,
-                    )
-                )
+            )
             result.clocks += 1
         if not done:
             if node.step.get("type") == "pause":
