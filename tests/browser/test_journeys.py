@@ -31,6 +31,19 @@ def log_in(page: Page, username: str) -> None:
     expect(page.locator("header")).to_contain_text("Keluar")
 
 
+def fill_vehicle_request(page: Page, subject: str) -> None:
+    """Fill the BU-RT-01 intake form open on `page`: a car to Masohi on 1 December, with the nota dinas."""
+    page.fill("[name=subject]", subject)
+    page.fill("[name=tujuan]", "Masohi")
+    page.fill("[name=tanggal_berangkat]", "2026-12-01T08:00")
+    page.fill("[name=tanggal_kembali]", "2026-12-01T15:00")
+    page.fill("[name=jumlah_penumpang]", "3")
+    page.set_input_files(
+        "[name=nota_dinas]",
+        files=[{"name": "nota-dinas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
+    )
+
+
 def work_on(page: Page, case: Case) -> None:
     """Open the case's step from the inbox, taking it from the unit queue first when it waits there."""
     page.goto("/")
@@ -55,15 +68,7 @@ def test_staff_start_and_complete_a_vehicle_request_and_the_requester_rates_it(p
     log_in(page, "pemohon")
     page.get_by_role("link", name="Katalog SOP").click()
     page.locator(f"a[href$='/katalog/{RT_CODE}/mulai/']").first.click()
-    page.fill("[name=subject]", "Kendaraan untuk rapat di Masohi")
-    page.fill("[name=tujuan]", "Masohi")
-    page.fill("[name=tanggal_berangkat]", "2026-12-01T08:00")
-    page.fill("[name=tanggal_kembali]", "2026-12-01T15:00")
-    page.fill("[name=jumlah_penumpang]", "3")
-    page.set_input_files(
-        "[name=nota_dinas]",
-        files=[{"name": "nota-dinas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
-    )
+    fill_vehicle_request(page, "Kendaraan untuk rapat di Masohi")
     shot(page, "intake")
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".messages")).to_contain_text("telah dimulai")

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from cases.models import Case
 from cases.services import task_complete
-from tests.browser.test_journeys import log_in
+from tests.browser.test_journeys import fill_vehicle_request, log_in
 from tests.builders import RT_CODE, open_tasks
 
 # Like the other journeys: the live server needs committed data; serialized_rollback restores what data migrations made.
@@ -27,15 +27,7 @@ def test_a_requester_submits_tracks_is_notified_and_complains(page: Page, shot, 
     page.get_by_role("link", name="Katalog SOP").click()
     expect(page.locator("main")).not_to_contain_text("BU-ADM-01")  # letters are not a requester's service
     page.locator(f"a[href$='/katalog/{RT_CODE}/mulai/']").first.click()
-    page.fill("[name=subject]", "Kendaraan untuk monitoring di Masohi")
-    page.fill("[name=tujuan]", "Masohi")
-    page.fill("[name=tanggal_berangkat]", "2026-12-01T08:00")
-    page.fill("[name=tanggal_kembali]", "2026-12-01T15:00")
-    page.fill("[name=jumlah_penumpang]", "3")
-    page.set_input_files(
-        "[name=nota_dinas]",
-        files=[{"name": "nota-dinas.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}],
-    )
+    fill_vehicle_request(page, "Kendaraan untuk monitoring di Masohi")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("h1")).to_have_text("Tanda terima")
     case = Case.objects.get()
