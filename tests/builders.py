@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,10 +18,14 @@ from viewflow.workflow.models import Task
 
 from cases.audit import audit_verify
 from cases.errors import ApplicationError
-from cases.models import Attachment, AuditEvent, Case, Position, PositionHolding, User
+from cases.models import Attachment, AuditEvent, Case, Disposition, Notification, Position, PositionHolding, User
 from cases.services import case_start, task_claim, task_complete
 from workflows.models import SopVersion, TaskOffer
 from workflows.services import sop_library_load
+
+WIT = ZoneInfo("Asia/Jayapura")
+# Monday 23 November 2026, 08:00 WIT: the morning the test letters reach the Kepala Biro.
+MONDAY = datetime.datetime(2026, 11, 23, 8, 0, tzinfo=WIT)
 
 RT_CODE = "BU-RT-01"
 ADM_CODE = "BU-ADM-01"
@@ -369,3 +374,26 @@ def letter_at_disposition(org: dict[str, User], sop_library: dict[str, SopVersio
     complete_as(case, "kabag.tu", org)
     assert open_tasks(case)[0].flow_task.name == "disposisi"
     return case
+
+
+def wit(*args: int) -> datetime.datetime:
+    """A moment in Maluku's time zone (WIT), where the demo Biro Umum works."""
+    return datetime.datetime(*args, tzinfo=WIT)
+
+
+def case_state(case: Case) -> tuple:
+    """What a refused act must leave as it was: the case's data and status, its dispositions, events, notifications
+    and open steps."""
+    case.refresh_from_db()
+    return (case.data, case.status, Disposition.objects.filter(case=case).count(),
+            AuditEvent.objects.filter(case=case).count(), Notification.objects.filter(case=case).count(),
+            [(t.flow_task.name, t.status) for t in open_tasks(case)])
+
+
+# A one-step SOP of the agendaris with a one-hour standard, for escalations.
+ESCALATION_SOP = agendaris_sop("BU-TS-08", "Contoh eskalasi", """\
+start: catat
+steps:
+  - {id: catat, actor: AGD, kegiatan: Mencatat surat, waktu: 1h, next: selesai}
+  - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
+""")

@@ -1,4 +1,5 @@
-"""Shared fixtures: the demo Biro Umum org chart and the real SOP library, on the test database.
+"""Shared fixtures: the demo Biro Umum org chart and the real SOP library, on the test database, and the scenarios
+several test packages start from (a letter at the Kepala Biro's disposition, an escalated step).
 
 Shared plain helpers and intake data are in tests/builders.py.
 """
@@ -6,15 +7,19 @@ Shared plain helpers and intake data are in tests/builders.py.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.utils import timezone, translation
 
 from cases.demo import demo_org_chart, pdf_stub
-from cases.models import User
-from tests.builders import position_of
-from workflows.models import SopVersion
+from cases.models import Case, User
+from cases.services import case_start
+from tests.builders import ESCALATION_SOP, MONDAY, letter_at_disposition, load_sop_text, open_tasks, position_of, wit
+from workflows import escalation
+from workflows.models import Escalation, SopVersion
 from workflows.services import sop_library_load
 
 TODAY = datetime.date(2026, 11, 23)
@@ -52,3 +57,29 @@ def sop_library(db) -> dict[str, SopVersion]:
 def scan():
     """A factory of small PDF uploads (a stand-in for a scanned letter)."""
     return pdf_stub
+
+
+@pytest.fixture
+def letter(org, sop_library, scan) -> Iterator[Case]:
+    """A BU-ADM-01 letter waiting for the Kepala Biro's disposition, on Monday morning (the clock stays there)."""
+    with time_machine.travel(MONDAY, tick=False):
+        yield letter_at_disposition(org, sop_library, scan)
+
+
+@pytest.fixture
+def overdue(org, tmp_path) -> Escalation:
+    """A step of agendaris1's, an hour over its one-hour standard: escalated to the Kasubbag Persuratan."""
+    version = load_sop_text(tmp_path, "BU-TS-08", ESCALATION_SOP)
+    with time_machine.travel(wit(2026, 11, 23, 9, 0), tick=False):
+        case = case_start(
+            sop_version=version, acting_user=org["agendaris1"],
+            data={"subject": "Surat undangan", "requester_name": "Dinas Kominfo", "derajat": "biasa",
+                  "tingkat_keamanan": "B"},
+        )
+        task = open_tasks(case)[0]
+        task.owner = org["agendaris1"]
+        task.status = "ASSIGNED"
+        task.save(update_fields=["owner", "status"])
+    with time_machine.travel(wit(2026, 11, 23, 10, 30), tick=False):
+        assert escalation.sweep() == 2  # the early warning and the first rung
+    return Escalation.objects.get(case=case)

@@ -8,7 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from cases.models import AuditEvent, Disposition
-from tests.cases.test_dispositions import MONDAY, letter, state  # noqa: F401 - a letter awaiting the disposition
+from tests.builders import MONDAY
+from tests.builders import case_state as state
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def test_an_official_gives_a_disposisi_inisiatif_and_everyone_who_sees_the_case_
     api,
     org,
     pos,
-    letter,  # noqa: F811
+    letter,
 ):
     url = reverse("api:case_dispositions", args=[letter.pk])
     with time_machine.travel(MONDAY, tick=False):
@@ -62,7 +63,7 @@ def test_an_official_gives_a_disposisi_inisiatif_and_everyone_who_sees_the_case_
         ("pemohon", ["arsiparis"], 404, "not_found"),
     ],
 )
-def test_refused_dispositions_change_nothing(api, org, pos, letter, username, recipients, status, code):  # noqa: F811
+def test_refused_dispositions_change_nothing(api, org, pos, letter, username, recipients, status, code):
     before = state(letter)
     ids = [pos.get(r, r) for r in recipients]
     with time_machine.travel(MONDAY, tick=False):

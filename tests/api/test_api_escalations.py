@@ -7,13 +7,12 @@ import time_machine
 from django.urls import reverse
 
 from cases.models import AuditEvent
-from tests.builders import open_tasks
-from tests.cases.test_escalation_decisions import overdue, wit  # noqa: F401 - the fixture of an escalated step
+from tests.builders import open_tasks, wit
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_supervisor_asked_lists_and_decides_an_escalation(api, org, overdue):  # noqa: F811
+def test_the_supervisor_asked_lists_and_decides_an_escalation(api, org, overdue):
     supervisor = api("kasubbag.surat")
     listed = supervisor.get(reverse("api:escalation_list")).json()
     assert [(e["id"], e["holder"], e["case"]) for e in listed] == [(overdue.pk, "agendaris1", overdue.case_id)]
@@ -40,7 +39,7 @@ def test_the_supervisor_asked_lists_and_decides_an_escalation(api, org, overdue)
     assert (again.status_code, again.json()["code"]) == (400, "escalation_decided")
 
 
-def test_an_extension_without_an_offset_is_read_in_the_units_time_zone(api, org, overdue):  # noqa: F811
+def test_an_extension_without_an_offset_is_read_in_the_units_time_zone(api, org, overdue):
     with time_machine.travel(wit(2026, 11, 23, 10, 45), tick=False):
         response = api("kasubbag.surat").post(
             reverse("api:escalation_decide", args=[overdue.pk]),

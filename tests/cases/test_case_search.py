@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,14 +15,9 @@ from openpyxl import load_workbook
 from cases.demo import DEMO_PASSWORD
 from cases.models import Unit
 from cases.services import task_complete
-from tests.builders import ADM_CODE, RT_CODE, agenda_data, open_tasks, start_letter, start_vehicle_request
+from tests.builders import ADM_CODE, RT_CODE, WIT, agenda_data, open_tasks, start_letter, start_vehicle_request, wit
 
 pytestmark = pytest.mark.django_db
-WIT = ZoneInfo("Asia/Jayapura")
-
-
-def wit(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=WIT)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ org chart level by level, and on an official's own initiative; the batas waktu f
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,34 +12,15 @@ from cases import errors
 from cases.access import can_view_case
 from cases.dispositions import disposition_tree, paraf_of
 from cases.errors import ApplicationError, PermissionDenied
-from cases.models import AuditEvent, Case, Disposition, DispositionInstruction, Notification, Position
+from cases.models import AuditEvent, Disposition, DispositionInstruction, Notification, Position
 from cases.services import disposition_give
+from tests.builders import MONDAY, open_tasks, wit
+from tests.builders import case_state as state
 from tests.builders import complete_as as complete
-from tests.builders import letter_at_disposition as at_disposition
-from tests.builders import open_tasks
 from workflows.forms import step_form_class
 from workflows.models import SlaClock
 
 pytestmark = pytest.mark.django_db
-WIT = ZoneInfo("Asia/Jayapura")
-MONDAY = datetime.datetime(2026, 11, 23, 8, 0, tzinfo=WIT)
-
-
-def wit(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=WIT)
-
-
-def state(case: Case) -> tuple:
-    case.refresh_from_db()
-    return (case.data, case.status, Disposition.objects.filter(case=case).count(),
-            AuditEvent.objects.filter(case=case).count(), Notification.objects.filter(case=case).count(),
-            [(t.flow_task.name, t.status) for t in open_tasks(case)])
-
-
-@pytest.fixture
-def letter(org, sop_library, scan):
-    with time_machine.travel(MONDAY, tick=False):
-        yield at_disposition(org, sop_library, scan)
 
 
 def test_the_karos_disposition_to_several_positions_is_a_tree_node_and_the_first_carries_the_follow_up(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 from django.http import HttpRequest
@@ -13,45 +10,10 @@ from django.urls import reverse
 from cases import errors
 from cases.demo import DEMO_PASSWORD
 from cases.models import AuditEvent, Notification
-from cases.services import case_start, escalation_decide
-from tests.builders import agendaris_sop, load_sop_text, open_tasks
-from workflows import escalation
-from workflows.models import Escalation
+from cases.services import escalation_decide
+from tests.builders import open_tasks, wit
 
 pytestmark = pytest.mark.django_db
-WIT = ZoneInfo("Asia/Jayapura")
-
-SOP = agendaris_sop("BU-TS-08", "Contoh eskalasi", """\
-start: catat
-steps:
-  - {id: catat, actor: AGD, kegiatan: Mencatat surat, waktu: 1h, next: selesai}
-  - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
-""")
-
-
-def wit(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=WIT)
-
-
-@pytest.fixture
-def overdue(org, tmp_path):
-    """A step of agendaris1's, an hour over its one-hour standard: escalated to the Kasubbag Persuratan."""
-    version = load_sop_text(tmp_path, "BU-TS-08", SOP)
-    with time_machine.travel(wit(2026, 11, 23, 9, 0), tick=False):
-        case = case_start(
-            sop_version=version, acting_user=org["agendaris1"],
-            data={"subject": "Surat undangan", "requester_name": "Dinas Kominfo", "derajat": "biasa",
-                  "tingkat_keamanan": "B"},
-        )
-        task = open_tasks(case)[0]
-        task.owner = org["agendaris1"]
-        task.status = "ASSIGNED"
-        task.save(update_fields=["owner", "status"])
-    with time_machine.travel(wit(2026, 11, 23, 10, 30), tick=False):
-        assert escalation.sweep() == 2  # the early warning and the first rung
-    return Escalation.objects.get(case=case)
-
-
 def test_the_atasan_langsung_gets_the_escalation_in_their_inbox(client, org, overdue):
     assert overdue.position.title == "Kepala Subbagian Persuratan dan Arsip"
     client.login(request=HttpRequest(), username="kasubbag.surat", password=DEMO_PASSWORD)

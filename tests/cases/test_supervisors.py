@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 from django.http import HttpRequest
@@ -15,16 +12,11 @@ from cases.demo import DEMO_PASSWORD
 from cases.models import AuditEvent, Notification
 from cases.selectors import team_workload
 from cases.services import escalation_decide, task_complete, tasks_reassign_bulk
-from tests.builders import RT_CODE, open_tasks, start_vehicle_request
+from tests.builders import RT_CODE, open_tasks, start_vehicle_request, wit
 from workflows import escalation
 from workflows.models import Escalation
 
 pytestmark = pytest.mark.django_db
-WIT = ZoneInfo("Asia/Jayapura")
-
-
-def wit(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=WIT)
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@ record, the kop of the case's unit with its logo, both paper sizes, the page and
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from PIL import Image, ImageDraw
@@ -19,20 +16,13 @@ from cases.services import disposition_give
 from reports.lembar_disposisi import lembar_disposisi_pdf
 from reports.models import PrintedDocument
 from reports.printing import verification_url
-from tests.builders import complete_as, letter_at_disposition
+from tests.builders import complete_as
 from tests.reports.pdfs import page_images, page_size_mm, pdf_pages, qr_payloads, squeezed
 
 pytestmark = pytest.mark.django_db
-MONDAY = datetime.datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Jayapura"))
 NOTE = "Hadiri rapat — koordinasikan dengan Bagian TU; laporkan “hasilnya” paling lambat Jumat"
 INSTRUCTION_LABELS = ["Untuk diketahui", "Tanggapan dan saran", "Proses lebih lanjut", "Koordinasikan / konfirmasikan",
                       "Siapkan jawaban / konsep", "Hadiri / wakili", "Bicarakan dengan saya", "Arsipkan"]
-
-
-@pytest.fixture
-def letter(org, sop_library, scan):
-    with time_machine.travel(MONDAY, tick=False):
-        yield letter_at_disposition(org, sop_library, scan)
 
 
 @pytest.fixture

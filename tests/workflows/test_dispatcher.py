@@ -36,7 +36,6 @@ from tests.builders import open_tasks
 from workflows import sla
 from workflows.calendar import calendar_for_unit
 from workflows.models import ClockRung, Escalation, SlaClock, SopVersion, TaskOffer
-from workflows.services import sop_library_load
 
 # serialized_rollback: the flush after a transactional test empties the rows data migrations create (the audit chain
 # head, the default work schedule); restoring them keeps the tests after this one working.
@@ -47,36 +46,6 @@ CLOCKS_PER_CASE = 52  # 20 × 52 = 1,040 due clocks
 RUNGS_PER_CLOCK = 3  # early warning, atasan langsung, atasan berikutnya
 ROOT = Path(settings.BASE_DIR)
 REDIS = ("127.0.0.1", 6379)
-
-SOP = """\
-code: BU-TS-10
-revision: 1
-title: Contoh beban dispatcher
-service_area: administrasi_umum
-identity:
-  nomor: 000.8.3.3/99/UM
-  tanggal_pembuatan: "2026-01-15"
-  tanggal_efektif: "2026-02-02"
-  disahkan_oleh: {jabatan: Kepala Biro Umum}
-  dasar_hukum: [Peraturan Menteri PANRB Nomor 35 Tahun 2012]
-owner_role: AGD
-roles:
-  AGD: {name: Agendaris}
-intake: {roles: [AGD]}
-start: telaah
-steps:
-  - {id: telaah, actor: AGD, kegiatan: Menelaah surat masuk, waktu: 4h, next: selesai}
-  - {id: selesai, type: end, kegiatan: Selesai, outcome: resolved}
-"""
-
-
-@pytest.fixture
-def version(db, tmp_path) -> SopVersion:
-    (tmp_path / "BU-TS-10.yaml").write_text(SOP, encoding="utf-8")
-    result = sop_library_load(directory=tmp_path)
-    assert not result.failed, [str(p) for f in result.failed for p in f.problems]
-    return result.registered[0]
-
 
 def due_clocks(org, version: SopVersion, *, cases: int, per_case: int) -> list[SlaClock]:
     """`cases` real cases, each with `per_case` extra open copies of its step, whose clocks have every rung due."""
@@ -145,8 +114,8 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
 
 
-def test_two_dispatchers_at_once_fire_every_rung_of_over_a_thousand_due_clocks_exactly_once(org, pos, version):
-    clocks = due_clocks(org, version, cases=CASES, per_case=CLOCKS_PER_CASE)
+def test_two_dispatchers_at_once_fire_every_rung_of_over_a_thousand_due_clocks_exactly_once(org, pos, dispatcher_sop):
+    clocks = due_clocks(org, dispatcher_sop, cases=CASES, per_case=CLOCKS_PER_CASE)
     assert len(clocks) >= 1000
     expected = rungs_due(clocks, timezone.now())
     assert expected == len(clocks) * RUNGS_PER_CLOCK
@@ -245,9 +214,9 @@ def celery_worker(queue: str) -> Iterator[Worker]:
         worker.output = process.communicate(timeout=60)[0]
 
 
-def test_a_celery_worker_runs_the_dispatcher_round(org, pos, version):
+def test_a_celery_worker_runs_the_dispatcher_round(org, pos, dispatcher_sop):
     assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (`make test` starts it)"
-    clocks = due_clocks(org, version, cases=2, per_case=5)
+    clocks = due_clocks(org, dispatcher_sop, cases=2, per_case=5)
 
     from config.celery import app
 

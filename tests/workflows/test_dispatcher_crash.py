@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from cases.audit import audit_verify
 from cases.models import AuditEvent, Notification
-from tests.workflows.test_dispatcher import ROOT, RUNGS_PER_CLOCK, child_env, due_clocks, rungs_due, version  # noqa: F401
+from tests.workflows.test_dispatcher import ROOT, RUNGS_PER_CLOCK, child_env, due_clocks, rungs_due
 from workflows.models import ClockRung, Escalation, SlaClock
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.integration]
@@ -52,8 +52,8 @@ def committed_work_is_whole(clock_ids: list[int]) -> int:
     return len(claims)
 
 
-def test_a_dispatcher_killed_mid_sweep_loses_and_duplicates_nothing(org, pos, version):  # noqa: F811
-    clocks = due_clocks(org, version, cases=CASES, per_case=CLOCKS_PER_CASE)
+def test_a_dispatcher_killed_mid_sweep_loses_and_duplicates_nothing(org, pos, dispatcher_sop):
+    clocks = due_clocks(org, dispatcher_sop, cases=CASES, per_case=CLOCKS_PER_CASE)
     clock_ids = [c.pk for c in clocks]
     expected = rungs_due(clocks, timezone.now())
     assert expected == len(clocks) * RUNGS_PER_CLOCK
