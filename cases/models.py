@@ -164,6 +164,21 @@ class Delegation(models.Model):
         return f"{self.delegator} → {self.substitute}"
 
 
+class OrgChartStamp(models.Model):
+    """One row whose `stamp` changes with every write to the org chart tables (units, roles, positions and their
+    roles, holdings, delegations): a process keeps its snapshot of the chart (`cases.org.org_chart`) while the stamp
+    it was read under is current.
+
+    Database triggers (migration 0019) set a fresh random value on every insert, update, delete and truncate of
+    those tables, so that bulk updates, the admin and raw SQL all count, and a rolled-back stamp never comes back.
+    """
+
+    stamp = models.UUIDField()
+
+    def __str__(self) -> str:
+        return str(self.stamp)
+
+
 class Case(fsm.ConcurrentTransitionMixin, fsm.FSMModelMixin, models.Model):
     """One request or letter moving through one SOP version.
 

@@ -4,13 +4,16 @@ subtrees, and the supervisor of a position."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Delegation, Position, PositionHolding, Unit, User
+from .models import Delegation, OrgChartStamp, Position, PositionHolding, Unit, User
 
 
 @dataclass(frozen=True)
@@ -34,11 +37,164 @@ def _active(on: datetime.date, prefix: str = "") -> Q:
     )
 
 
+@dataclass(frozen=True)
+class _Position:
+    pk: int
+    unit_id: int
+    is_head: bool
+    role_codes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A holding (user in position) or a delegation (delegator's positions to a substitute), from a date to a date."""
+
+    pk: int
+    user_id: int  # the holder, or the delegator
+    other_id: int  # the position held, or the substitute
+    kind: str  # a PositionHolding.Kind, or "" for a delegation
+    valid_from: datetime.date
+    valid_until: datetime.date | None
+
+    def runs_on(self, on: datetime.date) -> bool:
+        return self.valid_from <= on and (self.valid_until is None or on <= self.valid_until)
+
+
+class OrgChart:
+    """The org chart as read at one moment: units, positions with their roles, holdings and delegations, with the
+    indexes the questions below need. A province's chart is a few thousand rows; every reader shares one snapshot
+    per process while the chart is unchanged (`org_chart`)."""
+
+    def __init__(
+        self,
+        *,
+        parents: dict[int, int | None],
+        positions: list[_Position],
+        holdings: list[_Span],
+        delegations: list[_Span],
+    ) -> None:
+        self.parents = parents
+        self.children: dict[int | None, list[int]] = {}
+        for child, parent in parents.items():
+            self.children.setdefault(parent, []).append(child)
+        self.positions = {p.pk: p for p in positions}
+        self.positions_by_role: dict[str, list[_Position]] = {}
+        for position in positions:
+            for code in position.role_codes:
+                self.positions_by_role.setdefault(code, []).append(position)
+        self.holdings_of_user: dict[int, list[_Span]] = {}
+        self.holdings_of_position: dict[int, list[_Span]] = {}
+        for holding in holdings:
+            self.holdings_of_user.setdefault(holding.user_id, []).append(holding)
+            self.holdings_of_position.setdefault(holding.other_id, []).append(holding)
+        self.delegations_to: dict[int, list[_Span]] = {}
+        self.delegations_from: dict[int, list[_Span]] = {}
+        for delegation in delegations:
+            self.delegations_to.setdefault(delegation.other_id, []).append(delegation)
+            self.delegations_from.setdefault(delegation.user_id, []).append(delegation)
+
+    @classmethod
+    def read(cls) -> OrgChart:
+        roles: dict[int, set[str]] = {}
+        for position_id, code in Position.roles.through.objects.values_list("position_id", "role__code"):
+            roles.setdefault(position_id, set()).add(code)
+        positions = [
+            _Position(pk, unit_id, is_head, frozenset(roles.get(pk, ())))
+            for pk, unit_id, is_head in Position.objects.order_by("pk").values_list("pk", "unit_id", "is_head")
+        ]
+        holdings = [
+            _Span(*row)
+            for row in PositionHolding.objects.order_by("pk").values_list(
+                "pk", "user_id", "position_id", "kind", "valid_from", "valid_until"
+            )
+        ]
+        delegations = [
+            _Span(pk, delegator, substitute, "", valid_from, valid_until)
+            for pk, delegator, substitute, valid_from, valid_until in Delegation.objects.order_by("pk").values_list(
+                "pk", "delegator_id", "substitute_id", "valid_from", "valid_until"
+            )
+        ]
+        parents = dict(Unit.objects.values_list("pk", "parent_id"))
+        return cls(parents=parents, positions=positions, holdings=holdings, delegations=delegations)
+
+    def subtree(self, unit_ids: Iterable[int]) -> set[int]:
+        result: set[int] = set()
+        todo = list(unit_ids)
+        while todo:
+            unit = todo.pop()
+            if unit not in result:
+                result.add(unit)
+                todo.extend(self.children.get(unit, []))
+        return result
+
+    def ancestry(self, unit_id: int) -> list[int]:
+        chain = []
+        current: int | None = unit_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.parents.get(current)
+        return chain
+
+    def holders(self, position_ids: Iterable[int], on: datetime.date) -> list[_Span]:
+        return sorted(
+            (h for pk in set(position_ids) for h in self.holdings_of_position.get(pk, ()) if h.runs_on(on)),
+            key=lambda h: h.pk,
+        )
+
+    def substitutes(self, user_ids: Iterable[int], on: datetime.date) -> set[int]:
+        return {d.other_id for pk in set(user_ids) for d in self.delegations_from.get(pk, ()) if d.runs_on(on)}
+
+
+# The chart as last read in this process, with the stamp (cases.models.OrgChartStamp) it was read under; and the
+# chart a block pinned (`org_chart_pinned`).
+_loaded: tuple[uuid.UUID, OrgChart] | None = None
+_pinned: ContextVar[OrgChart | None] = ContextVar("org_chart_pinned", default=None)
+
+
+def org_chart() -> OrgChart:
+    """The org chart as it is now: kept in the process and reused while its stamp has not changed (one query), read
+    again (five more) after any write to its tables in any process; no query inside `org_chart_pinned`."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
+    # The stamp is read before the tables: data read after it is at least as new as the stamp says.
+    return org_chart_under(OrgChartStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+
+
+def org_chart_under(stamp: uuid.UUID | None) -> OrgChart:
+    """The chart kept under `stamp`, just read from OrgChartStamp (None: no stamp row, so nothing is kept)."""
+    global _loaded
+    loaded = _loaded
+    if stamp is not None and loaded is not None and loaded[0] == stamp:
+        return loaded[1]
+    chart = OrgChart.read()
+    if stamp is not None:
+        _loaded = (stamp, chart)
+    return chart
+
+
+@contextmanager
+def org_chart_pinned(chart: OrgChart | None = None) -> Iterator[OrgChart]:
+    """Use one chart (`chart`, or the current one) in a block that changes no part of it, such as a step of a case:
+    the reads inside ask for no stamp. Nested blocks keep the outer block's chart."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        yield pinned
+        return
+    chart = chart or org_chart()
+    token = _pinned.set(chart)
+    try:
+        yield chart
+    finally:
+        _pinned.reset(token)
+
+
 def _definitive_holders(position_ids: Iterable[int], on: datetime.date) -> dict[int, int]:
-    rows = PositionHolding.objects.filter(
-        _active(on), position_id__in=list(position_ids), kind=PositionHolding.Kind.DEFINITIVE
-    ).values_list("position_id", "user_id")
-    return dict(rows)
+    return {
+        h.other_id: h.user_id
+        for h in org_chart().holders(position_ids, on)
+        if h.kind == PositionHolding.Kind.DEFINITIVE
+    }
 
 
 def acting_positions(user: User, on: datetime.date | None = None) -> list[Acting]:
@@ -46,29 +202,29 @@ def acting_positions(user: User, on: datetime.date | None = None) -> list[Acting
     if not user.is_authenticated:
         return []
     on = on or today()
-    delegators = Delegation.objects.filter(_active(on), substitute=user).values("delegator_id")
-    holdings = list(
-        PositionHolding.objects.filter(_active(on), Q(user=user) | Q(user_id__in=delegators))
-        .select_related("position")
-        .prefetch_related("position__roles")
+    chart = org_chart()
+    delegators = {d.user_id for d in chart.delegations_to.get(user.pk, ()) if d.runs_on(on)}
+    holdings = sorted(
+        (h for pk in {user.pk, *delegators} for h in chart.holdings_of_user.get(pk, ()) if h.runs_on(on)),
+        key=lambda h: h.pk,
     )
-    acting_as_official = [h.position_id for h in holdings if h.user_id == user.pk and h.kind != "definitif"]
+    acting_as_official = [h.other_id for h in holdings if h.user_id == user.pk and h.kind != "definitif"]
     officials = _definitive_holders(acting_as_official, on) if acting_as_official else {}
     result = []
     for holding in holdings:
         if holding.user_id != user.pk:
             on_behalf_of = holding.user_id
         elif holding.kind != PositionHolding.Kind.DEFINITIVE:
-            on_behalf_of = officials.get(holding.position_id)
+            on_behalf_of = officials.get(holding.other_id)
         else:
             on_behalf_of = None
-        position = holding.position
+        position = chart.positions[holding.other_id]
         result.append(
             Acting(
                 position_id=position.pk,
                 unit_id=position.unit_id,
                 is_head=position.is_head,
-                role_codes=frozenset(r.code for r in position.roles.all()),
+                role_codes=position.role_codes,
                 on_behalf_of_id=on_behalf_of,
             )
         )
@@ -85,62 +241,24 @@ def holdings_in_units(unit_ids: Iterable[int], on: datetime.date | None = None) 
 def users_acting_in(position_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:
     """Ids of users who may act in any of the positions on `on` (holders and their leave substitutes)."""
     on = on or today()
-    holders = PositionHolding.objects.filter(_active(on), position_id__in=list(position_ids)).values_list(
-        "user_id", flat=True
-    )
-    substitutes = Delegation.objects.filter(_active(on), delegator_id__in=holders).values_list(
-        "substitute_id", flat=True
-    )
-    return set(holders.union(substitutes))
+    chart = org_chart()
+    holders = {h.user_id for h in chart.holders(position_ids, on)}
+    return holders | chart.substitutes(holders, on)
 
 
 def leave_substitutes(user_ids: Iterable[int], on: datetime.date | None = None) -> set[int]:
     """Ids of the users standing in for these users' leave on `on`."""
-    user_ids = list(user_ids)
-    if not user_ids:
-        return set()
-    return set(
-        Delegation.objects.filter(_active(on or today()), delegator_id__in=user_ids).values_list(
-            "substitute_id", flat=True
-        )
-    )
-
-
-def _unit_parents() -> dict[int, int | None]:
-    return dict(Unit.objects.values_list("pk", "parent_id"))
+    return org_chart().substitutes(user_ids, on or today())
 
 
 def unit_subtree_ids(unit_ids: Iterable[int]) -> set[int]:
     """The units and all units below them."""
-    return _subtree(_unit_parents(), unit_ids)
-
-
-def _subtree(parents: dict[int, int | None], unit_ids: Iterable[int]) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for child, parent in parents.items():
-        children.setdefault(parent, []).append(child)
-    result: set[int] = set()
-    todo = list(unit_ids)
-    while todo:
-        unit = todo.pop()
-        if unit not in result:
-            result.add(unit)
-            todo.extend(children.get(unit, []))
-    return result
+    return org_chart().subtree(unit_ids)
 
 
 def unit_ancestry(unit_id: int) -> list[int]:
     """The unit, its parent, and so on up to the root."""
-    return _ancestry(_unit_parents(), unit_id)
-
-
-def _ancestry(parents: dict[int, int | None], unit_id: int) -> list[int]:
-    chain = []
-    current: int | None = unit_id
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
+    return org_chart().ancestry(unit_id)
 
 
 def positions_with_role(role_code: str, unit_id: int) -> list[int]:
@@ -149,13 +267,11 @@ def positions_with_role(role_code: str, unit_id: int) -> list[int]:
     This is how a step finds its pelaksana: the agendaris of the case's own subdivision first, the Kepala Biro
     (who sits higher up) by walking up.
     """
-    candidates = list(Position.objects.filter(roles__code=role_code).values_list("pk", "unit_id"))
-    if not candidates:
-        return []
-    parents = _unit_parents()  # the tree is read once, however far up the search goes
-    for ancestor in _ancestry(parents, unit_id):
-        subtree = _subtree(parents, [ancestor])
-        found = [pk for pk, unit in candidates if unit in subtree]
+    chart = org_chart()
+    candidates = chart.positions_by_role.get(role_code, [])
+    for ancestor in chart.ancestry(unit_id) if candidates else []:
+        subtree = chart.subtree([ancestor])
+        found = [p.pk for p in candidates if p.unit_id in subtree]
         if found:
             return sorted(found)
     return []
@@ -163,9 +279,9 @@ def positions_with_role(role_code: str, unit_id: int) -> list[int]:
 
 def unit_head_positions(unit_id: int) -> list[int]:
     """The head of the unit; failing that, of the nearest unit above (the supervisor a complaint goes to)."""
-    ancestry = unit_ancestry(unit_id)
-    heads = dict(Position.objects.filter(unit_id__in=ancestry, is_head=True).values_list("unit_id", "pk"))
-    return next(([heads[u]] for u in ancestry if u in heads), [])
+    chart = org_chart()
+    heads = {p.unit_id: p.pk for p in chart.positions.values() if p.is_head}
+    return next(([heads[u]] for u in chart.ancestry(unit_id) if u in heads), [])
 
 
 def supervisor_position(position: Position) -> Position | None:

@@ -49,6 +49,8 @@ import datetime
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -401,18 +403,28 @@ def calendar_data_load() -> CalendarData:
     )
 
 
-# The tables as last loaded in this process, with the stamp (workflows.models.CalendarStamp) they were loaded under.
+# The tables as last loaded in this process, with the stamp (workflows.models.CalendarStamp) they were loaded under;
+# and the tables a block pinned (`calendar_data_pinned`).
 _loaded: tuple[uuid.UUID, CalendarData] | None = None
+_pinned: ContextVar[CalendarData | None] = ContextVar("calendar_data_pinned", default=None)
 
 
 def calendar_data_current() -> CalendarData:
     """The calendar tables as they are now: kept in the process and reused while the calendar stamp has not changed
-    (one query), read again (five more) after any change to them in any process."""
-    global _loaded
+    (one query), read again (five more) after any change to them in any process; no query inside
+    `calendar_data_pinned`."""
     from .models import CalendarStamp
 
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     # The stamp is read before the tables: data read after it is at least as new as the stamp says.
-    stamp = CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first()
+    return calendar_data_under(CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+
+
+def calendar_data_under(stamp: uuid.UUID | None) -> CalendarData:
+    """The tables kept under `stamp`, just read from CalendarStamp (None: no stamp row, so nothing is kept)."""
+    global _loaded
     loaded = _loaded
     if stamp is not None and loaded is not None and loaded[0] == stamp:
         return loaded[1]
@@ -420,6 +432,21 @@ def calendar_data_current() -> CalendarData:
     if stamp is not None:
         _loaded = (stamp, data)
     return data
+
+
+@contextmanager
+def calendar_data_pinned(data: CalendarData) -> Iterator[CalendarData]:
+    """Use `data` as the calendar in a block that changes no part of it: the reads inside ask for no stamp. Nested
+    blocks keep the outer block's tables."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        yield pinned
+        return
+    token = _pinned.set(data)
+    try:
+        yield data
+    finally:
+        _pinned.reset(token)
 
 
 def calendar_for_unit(unit: Unit | None, *, data: CalendarData | None = None) -> WorkingCalendar:
