@@ -107,10 +107,12 @@ def acting_for_task(user: User, task: Task) -> Acting | None:
     assignment); an unassigned task can be worked on by whoever acts in an offered position.
     """
     acting = acting_positions(user)
+    if task.owner_id == user.pk and len(acting) <= 1:
+        return (acting or [Acting(0, 0, False, frozenset(), None)])[0]  # no offer can choose between positions
     offered = set(TaskOffer.objects.filter(task=task).values_list("position_id", flat=True))
     through_offer = [a for a in acting if a.position_id in offered]
     if task.owner_id == user.pk:
-        return (through_offer or acting or [Acting(0, 0, False, frozenset(), None)])[0]
+        return (through_offer or acting)[0]
     standing_in = [a for a in through_offer if a.on_behalf_of_id == task.owner_id]
     if task.owner_id is not None and standing_in:
         # A Plh/Plt or leave substitute takes over what was already in the absent official's inbox.

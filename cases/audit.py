@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent, Case, User
@@ -43,12 +44,20 @@ def _event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _locked_head() -> AuditChainHead:
-    """The chain head, locked. A migration creates it; recreate it after a flush (an empty trail)."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+def _locked_head(case: Case | None = None) -> AuditChainHead:
+    """The chain head, locked. With `case`, read together with the case's last event: `case_last_seq` and
+    `case_last_hash` (None before its first). A migration creates the head; recreate it after a flush (an empty
+    trail)."""
+    heads = AuditChainHead.objects.select_for_update().filter(pk=1)
+    if case is not None:
+        last = AuditEvent.objects.filter(case=case).order_by("-case_seq")
+        heads = heads.annotate(
+            case_last_seq=Subquery(last.values("case_seq")[:1]), case_last_hash=Subquery(last.values("hash")[:1])
+        )
+    head = heads.first()
     if head is None:
         AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = heads.get()
     return head
 
 
@@ -64,14 +73,14 @@ def audit_append(
     note: str = "",
     attachment_hashes: Iterable[str] = (),
 ) -> AuditEvent:
-    """Append one event. Call inside the transaction of the change it records."""
+    """Append one event. Call inside the transaction of the change it records, holding the case row's lock (as every
+    case service does): the case's last event is read in the same statement that takes the chain head."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_append must run inside the transaction of the change it records")
-    head = _locked_head()
+    head = _locked_head(case)
     case_seq, case_prev = None, ""
     if case is not None:
-        last = AuditEvent.objects.filter(case=case).order_by("-case_seq").values_list("case_seq", "hash").first()
-        case_seq, case_prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        case_seq, case_prev = (head.case_last_seq + 1, head.case_last_hash) if head.case_last_seq else (1, GENESIS)
     event = AuditEvent(
         case=case,
         global_seq=head.last_seq + 1,

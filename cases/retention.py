@@ -69,7 +69,7 @@ def retention_due(*, on: datetime.date) -> Iterator[RetentionDue]:
 @transaction.atomic
 def case_archive(*, case_id: int, on: datetime.date, acting_user: User | None = None) -> Case:
     """Move a finished case whose active period has ended to the inactive archive, and record it."""
-    case = Case.objects.select_for_update().select_related("sop_version", "unit").get(pk=case_id)
+    case = Case.objects.select_for_update(of=("self",)).select_related("sop_version", "unit").get(pk=case_id)
     due = _schedule(case)
     if case.is_open or due is None:
         raise errors.ApplicationError(errors.RETENTION_NOT_FINISHED, params={"reference": case.reference})

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
@@ -23,9 +23,9 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from workflows import sla
 from workflows.calendar import WorkingCalendar, calendar_for_unit
-from workflows.compiler import flow_class_for
+from workflows.compiler import flow_class_for, process_lock
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
-from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer
+from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer, sop_version_kept
 from workflows.routing import route_tasks
 from workflows.sop_schema import CASE_COLUMNS
 
@@ -35,6 +35,7 @@ from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
+from .reference import reference_data_pinned
 from .skm import survey_offer
 from .uploads import clean_upload_name, content_extension
 
@@ -80,7 +81,9 @@ def user_set_language(*, user: User, language: str) -> None:
 
 
 def _lock_case(case_id: int) -> Case:
-    return Case.objects.select_for_update().select_related("sop_version", "unit").get(pk=case_id)
+    """Lock the case row only: its unit and SOP version are read, not locked, so acts on other cases of the same unit
+    or SOP do not wait for this one."""
+    return Case.objects.select_for_update(of=("self",)).select_related("sop_version", "unit").get(pk=case_id)
 
 
 def _require_open(case: Case) -> None:
@@ -122,27 +125,55 @@ def _apply_values(case: Case, values: dict[str, Any]) -> list[str]:
     return [*changed, "data"]
 
 
-def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> list[Case]:
+@dataclass
+class FlowRest:
+    """Where the flow rests after it moved: the children opened on the way, and in one read, in creation order, the
+    process's tasks created by the move and its open human steps, with whether the process finished."""
+
+    opened: list[Case]
+    tasks: list[Task]
+    finished: bool
+
+    @property
+    def open_steps(self) -> list[str]:
+        return [t.flow_task.name for t in self.tasks if t.flow_task_type == "HUMAN" and t.status in OPEN_TASK_STATUSES]
+
+    @property
+    def end_step(self) -> str:
+        """The end the process reached ("" while it runs)."""
+        ends = [t for t in self.tasks if t.flow_task_type == "END"]
+        return ends[-1].flow_task.name if self.finished and ends else ""
+
+
+_TASKS_WITH_PROCESS_STATUS = Task.objects.annotate(process_status=F("process__status")).order_by("pk")
+
+
+def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> FlowRest:
     """Route the steps the flow just created and open the children of new subcase steps.
 
     A subcase step that does not wait (or opens no child) is passed at once, which may create further steps, so
-    this repeats until the flow rests. Returns the child cases opened.
+    this repeats until the flow rests.
     """
     opened: list[Case] = []
+    routed_up_to = after_task_id
     while True:
-        new = list(
-            Task.objects.filter(
-                process_id=case.process_id, pk__gt=after_task_id, status=STATUS.NEW,
-                flow_task_type__in=["HUMAN", "FUNCTION"],
-            ).order_by("pk")
+        tasks = list(
+            _TASKS_WITH_PROCESS_STATUS.filter(
+                Q(pk__gt=after_task_id) | Q(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"),
+                process_id=case.process_id,
+            )
         )
-        if not new:
-            return opened
-        after_task_id = new[-1].pk
-        human = [t for t in new if t.flow_task_type == "HUMAN"]
-        route_tasks(case=case, tasks=human)
-        _start_step_clocks(case=case, tasks=human)
-        requesters.notify_steps_reached(case, human)
+        finished = bool(tasks) and tasks[0].process_status == PROCESS.DONE
+        new = [
+            t for t in tasks
+            if t.pk > routed_up_to and t.status == STATUS.NEW and t.flow_task_type in ("HUMAN", "FUNCTION")
+        ]
+        if new:
+            routed_up_to = new[-1].pk
+            human = [t for t in new if t.flow_task_type == "HUMAN"]
+            route_tasks(case=case, tasks=human)
+            _start_step_clocks(case=case, tasks=human)
+            requesters.notify_steps_reached(case, human)
         moved = False
         for handle in (t for t in new if t.flow_task_type == "FUNCTION"):
             step = case.sop_version.step(handle.flow_task.name)
@@ -152,7 +183,9 @@ def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> l
                 handle.flow_task.run(handle)
                 moved = True
         if not moved:  # only a passed subcase step creates further steps
-            return opened
+            if finished:
+                case.process.status = PROCESS.DONE
+            return FlowRest(opened, tasks, finished)
 
 
 def _start_step_clocks(*, case: Case, tasks: list[Task]) -> None:
@@ -205,6 +238,7 @@ def _due_from_disposition(case: Case, task: Task, clock: SlaClock) -> None:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def disposition_give(
     *,
     case_id: int,
@@ -293,14 +327,14 @@ def _join_parent(*, child: Case, acting_user: User) -> None:
         return
     last_task_id = _last_task_id(parent.process_id)
     waiting[0].flow_task.run(waiting[0])
-    opened = _after_flow_moved(case=parent, after_task_id=last_task_id, acting_user=acting_user)
-    end, open_steps = _sync_lifecycle(parent)
+    rest = _after_flow_moved(case=parent, after_task_id=last_task_id, acting_user=acting_user)
+    _sync_lifecycle(parent, rest)
     parent.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
         action="subcases_joined", actor=acting_user, case=parent, step=child.parent_step,
         after={
             "children": {c.reference: c.status for c in siblings}, "status": parent.status,
-            "next_steps": open_steps, "end": end, "subcases": [c.reference for c in opened],
+            "next_steps": rest.open_steps, "end": rest.end_step, "subcases": [c.reference for c in rest.opened],
         },
     )
     if not parent.is_open:
@@ -312,27 +346,19 @@ def _last_task_id(process_id: int) -> int:
     return Task.objects.filter(process_id=process_id).order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
-    """Move the coarse lifecycle after the flow advanced: finished → resolved/rejected, paused → on hold.
-
-    Returns the end reached (or "") and the open steps.
-    """
-    process = case.process
-    process.refresh_from_db(fields=["status"])
-    open_tasks = list(process.task_set.filter(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"))
-    open_steps = [t.flow_task.name for t in open_tasks]
-    if process.status == PROCESS.DONE:
+def _sync_lifecycle(case: Case, rest: FlowRest) -> None:
+    """Move the coarse lifecycle after the flow advanced: finished → resolved/rejected, paused → on hold."""
+    if rest.finished:
         sla.clocks_stop(case.clocks.exclude(state=SlaClock.State.STOPPED), at=timezone.now())
-        end_task = process.task_set.filter(flow_task_type="END").order_by("-pk").first()
-        end_step = case.sop_version.step(end_task.flow_task.name)
+        end_step = case.sop_version.step(rest.end_step)
         if end_step["outcome"] == "rejected":
             case.reject(note=end_step["kegiatan"])
         elif end_step["outcome"] == "cancelled":
             case.cancel(note=end_step["kegiatan"])
         else:
             case.resolve(note=end_step["kegiatan"])
-        return end_step["id"], open_steps
-    paused = any(case.sop_version.step(s).get("type") == "pause" for s in open_steps)
+        return
+    paused = any(case.sop_version.step(s).get("type") == "pause" for s in rest.open_steps)
     if paused and case.status == Case.Status.OPEN:
         case.hold()
         case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
@@ -343,7 +369,6 @@ def _sync_lifecycle(case: Case) -> tuple[str, list[str]]:
         case_clock = case.clocks.filter(kind=SlaClock.Kind.CASE).first()
         if case_clock is not None:
             sla.clock_resume(case_clock, at=timezone.now(), calendar=_calendar(case))
-    return "", open_steps
 
 
 def _case_unit_for(definition: dict[str, Any], acting: Acting | None) -> int:
@@ -361,6 +386,7 @@ def _case_unit_for(definition: dict[str, Any], acting: Acting | None) -> int:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def case_start(
     *, sop_version: SopVersion, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
 ) -> Case:
@@ -412,11 +438,11 @@ def _open_case(
     case.process = flow_class_for(version).start.run(_process_data={"case": case.pk})
     case.open()
     case.save(update_fields=["reference", "process", "status"])
-    opened = _after_flow_moved(case=case, after_task_id=0, acting_user=acting_user)
+    rest = _after_flow_moved(case=case, after_task_id=0, acting_user=acting_user)
     if definition.get("case_deadline"):
         sla.clock_start(case=case, budget=sla.DERAJAT_DEADLINES[case.derajat], at=case.created_at,
                         warn=sla.warn_percent(definition), calendar=_calendar(case))
-    end, open_steps = _sync_lifecycle(case)
+    _sync_lifecycle(case, rest)
     case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
         action="opened_as_subcase" if parent else "case_started",
@@ -425,8 +451,8 @@ def _open_case(
         on_behalf_of_id=acting.on_behalf_of_id if acting else None,
         after={
             "sop": version.code, "revision": version.revision, "content_hash": version.content_hash,
-            "status": case.status, "data": form.values(), "next_steps": open_steps, "end": end,
-            "subcases": [c.reference for c in opened],
+            "status": case.status, "data": form.values(), "next_steps": rest.open_steps, "end": rest.end_step,
+            "subcases": [c.reference for c in rest.opened],
             **({"parent": parent.reference, "parent_step": parent_step} if parent else {}),
         },
         note=form.cleaned_data.get(NOTE_FIELD, ""),
@@ -485,19 +511,29 @@ def complaint_file(
     return complaint
 
 
+# The reads of `_lock_task`, built once: the case with its process and unit, and the task with its clock and the id of
+# the process's last task. The SOP version comes from the process's memo (`sop_version_kept`).
+_CASE_FOR_TASK = (
+    Case.objects.select_for_update(of=("self", "process"))
+    .select_related("unit", "process")
+    .annotate(sop_content_hash=F("sop_version__content_hash"))
+)
+_TASK_WITH_LAST = Task.objects.select_related("clock").annotate(
+    last_task_id=Subquery(Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1])
+)
+
+
 def _lock_task(task_id: int) -> tuple[Case, Task]:
-    """Lock the case first (every service does, so there is one lock order), then read the task fresh, with its SLA
-    clock if it has one and the id of the process's last task (`last_task_id`)."""
-    case = Case.objects.select_for_update().select_related("sop_version", "unit", "process").get(
-        process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id"))
-    )
+    """Lock the case and its process row first (every service locks the case, so there is one lock order), then
+    read the task fresh, with its SLA clock if it has one and the id of the process's last task (`last_task_id`).
+
+    The process row lock is viewflow's flow lock: inside `process_lock.held` the flow takes it without a statement.
+    """
+    case = _CASE_FOR_TASK.get(process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id")))
+    case.sop_version = sop_version_kept(case.sop_version_id, case.sop_content_hash)
     # Read once the case lock is held: the last task id then counts every task an earlier holder created.
-    last = Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1]
-    task = (
-        Task.objects.select_related("process", "owner", "clock")
-        .annotate(last_task_id=Subquery(last))
-        .get(pk=task_id)
-    )
+    task = _TASK_WITH_LAST.get(pk=task_id)
+    task.process = case.process
     return case, task
 
 
@@ -513,6 +549,7 @@ def _require_not_auditor_only(user: User) -> None:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def task_claim(*, task_id: int, acting_user: User) -> Task:
     """Take an unassigned step from the unit queue into one's own inbox."""
     case, task = _lock_task(task_id)
@@ -525,7 +562,7 @@ def task_claim(*, task_id: int, acting_user: User) -> Task:
     acting = acting_for_task(acting_user, task)
     if acting is None:
         raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
-    with task.flow_task.flow_class.lock(task.process_id):
+    with process_lock.held(task.process_id), task.flow_task.flow_class.lock(task.process_id):
         task.flow_task.activation_class(task).assign(acting_user)
     audit_append(
         action="step_claimed", actor=acting_user, case=case, on_behalf_of_id=acting.on_behalf_of_id,
@@ -535,6 +572,7 @@ def task_claim(*, task_id: int, acting_user: User) -> Task:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def task_release(*, task_id: int, acting_user: User) -> Task:
     """Put a step one holds back into the unit queue."""
     case, task = _lock_task(task_id)
@@ -542,7 +580,7 @@ def task_release(*, task_id: int, acting_user: User) -> Task:
     _require_task_open(task)
     if task.owner_id != acting_user.pk:
         raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
-    with task.flow_task.flow_class.lock(task.process_id):
+    with process_lock.held(task.process_id), task.flow_task.flow_class.lock(task.process_id):
         task.flow_task.activation_class(task).unassign()
     audit_append(
         action="step_released", actor=acting_user, case=case, step=task.flow_task.name,
@@ -552,6 +590,7 @@ def task_release(*, task_id: int, acting_user: User) -> Task:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def task_complete(
     *, task_id: int, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
 ) -> Case:
@@ -587,19 +626,19 @@ def task_complete(
     step_clock = getattr(task, "clock", None)
     if step_clock is not None:
         sla.clock_stop(step_clock, at=timezone.now())
-    flow_class = task.flow_task.flow_class
-    with flow_class.lock(task.process_id):
-        process = task.process
-        if decision:
-            process.data.setdefault("decisions", {})[step["id"]] = decision
-            process.save(update_fields=["data"])
-        activation = task.flow_task.activation_class(task)
-        if task.status == STATUS.NEW:
-            activation.assign(acting_user)
-        activation.start(None)
-        activation.execute()
-    opened = _after_flow_moved(case=case, after_task_id=task.last_task_id, acting_user=acting_user)
-    end, open_steps = _sync_lifecycle(case)
+    with process_lock.held(task.process_id):
+        with task.flow_task.flow_class.lock(task.process_id):
+            process = task.process
+            if decision:
+                process.data.setdefault("decisions", {})[step["id"]] = decision
+                process.save(update_fields=["data"])
+            activation = task.flow_task.activation_class(task)
+            if task.status == STATUS.NEW:
+                activation.assign(acting_user)
+            activation.start(None)
+            activation.execute()
+        rest = _after_flow_moved(case=case, after_task_id=task.last_task_id, acting_user=acting_user)
+    _sync_lifecycle(case, rest)
     if case.status != before["status"]:
         case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
@@ -611,14 +650,14 @@ def task_complete(
         before=before,
         after={
             "status": case.status, "owner": acting_user.pk, "data": values, "decision": decision or "",
-            "next_steps": open_steps, "end": end, "subcases": [c.reference for c in opened],
+            "next_steps": rest.open_steps, "end": rest.end_step, "subcases": [c.reference for c in rest.opened],
         },
         note=form.cleaned_data.get(NOTE_FIELD, ""),
         attachment_hashes=attachment_hashes,
     )
     if not case.is_open:
         requesters.notify_finished(
-            case, reason=requesters.rejection_reason(step, decision or "", values, case.sop_version.step(end))
+            case, reason=requesters.rejection_reason(step, decision or "", values, case.sop_version.step(rest.end_step))
         )
         survey_offer(case=case, acting_user=acting_user)
         _join_parent(child=case, acting_user=acting_user)
@@ -645,6 +684,7 @@ def _give_task(task: Task, to_user: User | None) -> None:
 
 
 @transaction.atomic
+@reference_data_pinned()
 def task_reassign(*, task_id: int, acting_user: User, to_user: User | None, note: str) -> Task:
     """A supervisor gives an open step to a person in their subtree, or (to_user=None) back to the queue."""
     case, task = _lock_task(task_id)
@@ -770,6 +810,7 @@ ESCALATION_DECISIONS = {
 
 
 @transaction.atomic
+@reference_data_pinned()
 def escalation_decide(
     *,
     escalation_id: int,

@@ -13,8 +13,11 @@ case keeps running on its version after the file changes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
@@ -27,6 +30,45 @@ DECISION_SUFFIX = "__decision"
 
 _cache: dict[str, type[flow.Flow]] = {}
 _cache_lock = threading.Lock()
+
+
+class ProcessLock:
+    """The lock of every compiled flow: viewflow's `select_for_update_lock` on the process row, skipped (no savepoint,
+    no statement) where the running transaction already holds that row lock, as a case service does from its first
+    read (`held`)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _held(self) -> dict[int, int]:
+        if not hasattr(self._local, "held"):
+            self._local.held = {}
+        return self._local.held
+
+    @contextmanager
+    def held(self, process_pk: int) -> Iterator[None]:
+        """Mark the process row as locked FOR UPDATE by the running transaction, for the duration of the block."""
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("a process row lock is held only inside the transaction that took it")
+        held = self._held()
+        held[process_pk] = held.get(process_pk, 0) + 1
+        try:
+            yield
+        finally:
+            held[process_pk] -= 1
+            if not held[process_pk]:
+                del held[process_pk]
+
+    @contextmanager
+    def __call__(self, flow_class: type[flow.Flow], process_pk: int) -> Iterator[None]:
+        if process_pk in self._held():
+            yield
+        else:
+            with lock.select_for_update_lock(flow_class, process_pk):
+                yield
+
+
+process_lock = ProcessLock()
 
 
 class SopStep(flow.View):
@@ -54,7 +96,7 @@ def build_flow_class(version: SopVersion) -> type[flow.Flow]:
     attrs: dict[str, Any] = {
         "__module__": COMPILED_MODULE,
         "__doc__": f"{definition['code']} — {definition['title']}\n\n{definition.get('purpose', '')}",
-        "lock_impl": lock.select_for_update_lock,
+        "lock_impl": process_lock,
         "sop_version_id": version.pk,
         "start": flow.StartHandle().Annotation(title="Mulai").Next(getattr(this, definition["start"])),
     }

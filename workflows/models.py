@@ -49,6 +49,20 @@ class SopVersion(models.Model):
         return f"{self.code.replace('-', '_')}_r{self.revision}_{self.content_hash[:12]}"
 
 
+# A version's content never changes once loaded (its content hash is part of its identity): each process reads it once.
+_versions: dict[tuple[int, str], SopVersion] = {}
+
+
+def sop_version_kept(pk: int, content_hash: str) -> SopVersion:
+    """The SOP version `pk`, read once per process and shared: its definition and identity never change, only
+    `is_current` may have changed since (read it from the database where it matters)."""
+    key = (pk, content_hash)
+    version = _versions.get(key)
+    if version is None:
+        version = _versions[key] = SopVersion.objects.get(pk=pk)
+    return version
+
+
 class TaskOffer(models.Model):
     """An open human task offered to one position (the unit queue is the set of offers to a user's positions)."""
 

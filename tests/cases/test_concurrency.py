@@ -11,10 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from viewflow.workflow.models import Task
 
-from cases import errors
+from cases import errors, services
 from cases.audit import audit_verify
 from cases.models import AuditEvent, Case, User
 from cases.services import case_comment, task_claim, task_complete
@@ -194,3 +194,34 @@ def test_acts_on_different_cases_at_once_all_succeed_and_keep_one_unbroken_chain
             assert seqs == list(range(1, len(seqs) + 1))
     seqs = list(AuditEvent.objects.order_by("global_seq").values_list("global_seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_step_in_progress_does_not_hold_up_acts_on_other_cases_of_its_unit(org, sop_library, scan):
+    """The services lock the case row (and its process row), not the unit or the SOP version the case reads: while
+    one case is locked for a step, a comment on and a claim of another case of the same unit and SOP go through."""
+    busy = case_at_serah_terima(org, sop_library, scan, 1)
+    other = case_at_serah_terima(org, sop_library, scan, 2)
+    assert (busy.unit_id, busy.sop_version_id) == (other.unit_id, other.sop_version_id)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_busy_case() -> None:
+        with transaction.atomic():
+            services._lock_case(busy.pk)  # as a comment, a cancellation or a disposition does
+            services._lock_task(open_tasks(busy)[0].pk)  # as a step's claim, completion or reassignment does
+            locked.set()
+            release.wait(timeout=30)
+
+    def act_on_the_other_case() -> str:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '3s'")  # a wait for the busy case's locks fails instead of hanging
+        try:
+            case_comment(case_id=other.pk, acting_user=org["pengemudi1"], body="Siap berangkat pukul 08.00.")
+            task_claim(task_id=open_tasks(other)[0].pk, acting_user=org["pengemudi1"])
+        finally:
+            release.set()
+        return "done"
+
+    results = race([hold_the_busy_case, act_on_the_other_case])
+    assert results[1] == ("ok", "done"), results
+    assert AuditEvent.objects.filter(case=other, action__in=["comment_added", "step_claimed"]).count() == 2

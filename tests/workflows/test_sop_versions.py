@@ -12,7 +12,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from viewflow.workflow import fields, flow, lock
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from viewflow.workflow import fields, flow
 from viewflow.workflow.fields import get_flow_ref, import_flow_by_ref
 
 from cases import errors
@@ -20,7 +22,7 @@ from cases.models import Case, User
 from cases.services import task_complete
 from tests.builders import RT_HAPPY_PATH, open_tasks, start_vehicle_request
 from workflows import compiler
-from workflows.compiler import DECISION_SUFFIX, SopStep, flow_class_for
+from workflows.compiler import DECISION_SUFFIX, SopStep, flow_class_for, process_lock
 from workflows.models import SopVersion
 from workflows.services import sop_library_load, sop_version_register
 from workflows.sops import load_sop_file
@@ -216,9 +218,19 @@ def test_a_name_that_is_no_stored_version_does_not_import(db):
         import_flow_by_ref("workflows/compiled.NotAnSop")
 
 
-def test_compiled_flow_locks_the_process_row_with_select_for_update(db):
+def test_compiled_flow_locks_the_process_row_unless_the_transaction_already_holds_it(db):
     version, _ = register(ADM_FILE)
-    assert flow_class_for(version).lock_impl is lock.select_for_update_lock
+    flow_class = flow_class_for(version)
+    with CaptureQueriesContext(connection) as taken, transaction.atomic(), flow_class.lock(4242):
+        pass
+    assert any(
+        "FOR UPDATE" in q["sql"] and '"viewflow_process"' in q["sql"] for q in taken.captured_queries
+    ), taken.captured_queries
+    # A case service locked the process row with its case: the flow takes it without a statement.
+    with transaction.atomic(), process_lock.held(4242), CaptureQueriesContext(connection) as held:
+        with flow_class.lock(4242):
+            pass
+    assert held.captured_queries == []
 
 
 @pytest.mark.parametrize("path", [RT_FILE, ADM_FILE], ids=["BU-RT-01", "BU-ADM-01"])
