@@ -4,9 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from .access import is_auditor
-from .models import Unit
 from .notifications import unread_count
-from .org import Acting, acting_positions
+from .org import Acting, acting_positions, unit_time_zone
 
 
 def _acting(request: HttpRequest) -> list[Acting]:
@@ -25,7 +24,7 @@ def viewer_time_zone(request: HttpRequest) -> dict[str, Any]:
     """The zone due moments are shown in: that of the viewer's own unit (WIT for Maluku), else the default; and
     which menus the viewer's positions open (team pages for heads of units, reports for heads and auditors)."""
     acting = _acting(request)
-    zone = Unit.objects.filter(pk=acting[0].unit_id).values_list("time_zone", flat=True).first() if acting else None
+    zone = unit_time_zone(acting[0].unit_id) if acting else None
     heads = any(a.is_head for a in acting)
     return {
         "viewer_tz": zone or settings.TIME_ZONE,

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 
+from .org import org_chart_pinned
+
 
 class UserLanguageMiddleware:
     """Speak the logged-in user's preferred language (Bahasa Indonesia unless they chose English).
@@ -41,3 +43,18 @@ class TwoFactorMiddleware:
             if not any(request.path.startswith("/" + p.lstrip("/")) for p in open_paths):
                 return redirect_to_login(request.get_full_path(), verify)
         return self.get_response(request)
+
+
+class OrgChartPerRequestMiddleware:
+    """A GET or HEAD request, which changes nothing, reads the org chart's stamp at most once however many parts of
+    the page ask who the viewer is (`cases.org.org_chart_pinned`); a POST reads it afresh at each ask, so what it
+    writes counts within the same request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        with org_chart_pinned():
+            return self.get_response(request)

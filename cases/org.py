@@ -69,11 +69,13 @@ class OrgChart:
         self,
         *,
         parents: dict[int, int | None],
+        time_zones: dict[int, str],
         positions: list[_Position],
         holdings: list[_Span],
         delegations: list[_Span],
     ) -> None:
         self.parents = parents
+        self.time_zones = time_zones
         self.children: dict[int | None, list[int]] = {}
         for child, parent in parents.items():
             self.children.setdefault(parent, []).append(child)
@@ -114,8 +116,14 @@ class OrgChart:
                 "pk", "delegator_id", "substitute_id", "valid_from", "valid_until"
             )
         ]
-        parents = dict(Unit.objects.values_list("pk", "parent_id"))
-        return cls(parents=parents, positions=positions, holdings=holdings, delegations=delegations)
+        units = Unit.objects.values_list("pk", "parent_id", "time_zone")
+        return cls(
+            parents={pk: parent for pk, parent, _zone in units},
+            time_zones={pk: zone for pk, _parent, zone in units},
+            positions=positions,
+            holdings=holdings,
+            delegations=delegations,
+        )
 
     def subtree(self, unit_ids: Iterable[int]) -> set[int]:
         result: set[int] = set()
@@ -145,20 +153,31 @@ class OrgChart:
         return {d.other_id for pk in set(user_ids) for d in self.delegations_from.get(pk, ()) if d.runs_on(on)}
 
 
-# The chart as last read in this process, with the stamp (cases.models.OrgChartStamp) it was read under; and the
-# chart a block pinned (`org_chart_pinned`).
+@dataclass
+class _Pin:
+    """The chart a block uses throughout; None until its first read."""
+
+    chart: OrgChart | None = None
+
+
+# The chart as last read in this process, with the stamp (cases.models.OrgChartStamp) it was read under; and the pin
+# of the running block, if any (`org_chart_pinned`).
 _loaded: tuple[uuid.UUID, OrgChart] | None = None
-_pinned: ContextVar[OrgChart | None] = ContextVar("org_chart_pinned", default=None)
+_pin: ContextVar[_Pin | None] = ContextVar("org_chart_pin", default=None)
 
 
 def org_chart() -> OrgChart:
     """The org chart as it is now: kept in the process and reused while its stamp has not changed (one query), read
-    again (five more) after any write to its tables in any process; no query inside `org_chart_pinned`."""
-    pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
+    again (five more) after any write to its tables in any process. Inside `org_chart_pinned`, the chart the
+    block's first read found."""
+    pin = _pin.get()
+    if pin is not None and pin.chart is not None:
+        return pin.chart
     # The stamp is read before the tables: data read after it is at least as new as the stamp says.
-    return org_chart_under(OrgChartStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+    chart = org_chart_under(OrgChartStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+    if pin is not None:
+        pin.chart = chart
+    return chart
 
 
 def org_chart_under(stamp: uuid.UUID | None) -> OrgChart:
@@ -174,19 +193,17 @@ def org_chart_under(stamp: uuid.UUID | None) -> OrgChart:
 
 
 @contextmanager
-def org_chart_pinned(chart: OrgChart | None = None) -> Iterator[OrgChart]:
-    """Use one chart (`chart`, or the current one) in a block that changes no part of it, such as a step of a case:
-    the reads inside ask for no stamp. Nested blocks keep the outer block's chart."""
-    pinned = _pinned.get()
-    if pinned is not None:
-        yield pinned
+def org_chart_pinned(chart: OrgChart | None = None) -> Iterator[None]:
+    """Use one chart throughout a block that changes no part of it (a step of a case, a page): `chart`, or the one
+    the block's first read finds, so later reads ask for no stamp. Nested blocks keep the outer block's chart."""
+    if _pin.get() is not None:
+        yield
         return
-    chart = chart or org_chart()
-    token = _pinned.set(chart)
+    token = _pin.set(_Pin(chart))
     try:
-        yield chart
+        yield
     finally:
-        _pinned.reset(token)
+        _pin.reset(token)
 
 
 def _definitive_holders(position_ids: Iterable[int], on: datetime.date) -> dict[int, int]:
@@ -254,6 +271,11 @@ def leave_substitutes(user_ids: Iterable[int], on: datetime.date | None = None) 
 def unit_subtree_ids(unit_ids: Iterable[int]) -> set[int]:
     """The units and all units below them."""
     return org_chart().subtree(unit_ids)
+
+
+def unit_time_zone(unit_id: int) -> str:
+    """The unit's time zone (Asia/Jayapura, WIT, for Maluku); empty when the unit sets none."""
+    return org_chart().time_zones.get(unit_id, "")
 
 
 def unit_ancestry(unit_id: int) -> list[int]:

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cases.middleware.OrgChartPerRequestMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "cases.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -8,6 +8,8 @@ import datetime
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from cases.models import OrgChartStamp, Position, PositionHolding, Role, Unit
 from cases.org import acting_positions, org_chart, org_chart_pinned, positions_with_role, today, users_acting_in
@@ -30,6 +32,12 @@ WRITES = {
     "cases_positionholding": "UPDATE cases_positionholding SET valid_from = valid_from",
     "cases_delegation": "UPDATE cases_delegation SET reason = reason || ''",
 }
+
+
+STAMP_READ = (
+    'SELECT "cases_orgchartstamp"."stamp" AS "stamp" FROM "cases_orgchartstamp" WHERE "cases_orgchartstamp"."id" = 1 '
+    'ORDER BY "cases_orgchartstamp"."id" ASC LIMIT 1'
+)
 
 
 def _stamp():
@@ -94,7 +102,8 @@ def test_a_rolled_back_change_leaves_no_stale_chart(org):
 
 def test_a_pinned_block_keeps_its_chart(org):
     driver = org["pengemudi2"]
-    with org_chart_pinned() as chart:
+    with org_chart_pinned():
+        chart = org_chart()
         PositionHolding.objects.filter(user=driver).update(valid_until=today() - DAY)
         assert org_chart() is chart
         assert len(acting_positions(driver)) == 1
@@ -108,3 +117,11 @@ def test_a_case_service_reads_the_chart_and_the_calendar_with_one_query(org, dja
         acting_positions(org["karo"])
         calendar_data_current()
         org_chart()
+
+
+def test_a_page_reads_the_stamp_once_however_many_parts_ask_who_the_viewer_is(client, org, sop_library):
+    client.force_login(org["kabag.rt"])  # a head: the header, the menus and the queue each ask for his positions
+    client.get(reverse("cases:queue"))  # the chart kept in the process
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("cases:queue")).status_code == 200
+    assert [q["sql"] for q in queries.captured_queries].count(STAMP_READ) == 1
