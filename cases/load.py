@@ -152,6 +152,21 @@ def _field_value(spec: dict[str, Any], rng: random.Random, positions: list[int],
     return f"{spec['label']} (data uji)"
 
 
+class _DayMemoCalendar(WorkingCalendar):
+    """A working calendar that computes each day's office intervals once: the due moments of a load ask for the same
+    days over and over, and a calendar is immutable, so the answers are those of the calendar it copies."""
+
+    @classmethod
+    def of(cls, calendar: WorkingCalendar) -> _DayMemoCalendar:
+        return cls(**{f.name: getattr(calendar, f.name) for f in dataclasses.fields(calendar)})
+
+    def office_intervals(self, day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime]]:
+        by_day = self.__dict__.setdefault("_office_intervals_by_day", {})
+        if day not in by_day:
+            by_day[day] = super().office_intervals(day)
+        return by_day[day]
+
+
 class _Planner:
     """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules."""
 
@@ -161,9 +176,12 @@ class _Planner:
         self.now = now
         self.today = timezone.localdate(now)
         calendar_data = calendar_data_load()
-        self.calendars: dict[int, WorkingCalendar] = {
-            unit.pk: calendar_for_unit(unit, data=calendar_data) for unit in Unit.objects.all()
-        }
+        # Units that keep the same calendar share one, and so share its due moments in the memo of `schedule`.
+        shared: dict[WorkingCalendar, _DayMemoCalendar] = {}
+        self.calendars: dict[int, _DayMemoCalendar] = {}
+        for unit in Unit.objects.all():
+            calendar = calendar_for_unit(unit, data=calendar_data)
+            self.calendars[unit.pk] = shared.setdefault(calendar, _DayMemoCalendar.of(calendar))
         self.positions = list(Position.objects.exclude(unit__kind=Unit.Kind.EXTERNAL).values_list("pk", flat=True))
         self.paraf = {
             p: "".join(w[0] for w in str(name).split()[:2]).upper()
@@ -309,7 +327,8 @@ class _Planner:
     ) -> tuple[Any, ...]:
         """(due_at, warn_at, next_rung, next_rung_at) of a clock started at `started` (memoised on the grid). A stopped
         clock's rungs are not scheduled, so its escalation levels are left out of the work and of the memo's key."""
-        key = (unit_id, budget, warn, started, json.dumps(levels, sort_keys=True) if running else None)
+        calendar = self.calendars[unit_id]
+        key = (id(calendar), budget, warn, started, json.dumps(levels, sort_keys=True) if running else None)
         if key not in self._schedules:
             clock = SlaClock(
                 budget=budget,
@@ -318,7 +337,7 @@ class _Planner:
                 state=SlaClock.State.RUNNING,
                 ledger=[[started.isoformat(), None]],
             )
-            times = sla.schedule(clock, self.calendars[unit_id], levels=levels if running else [])
+            times = sla.schedule(clock, calendar, levels=levels if running else [])
             next_rung = 0
             if not running:  # a stopped clock: rungs are no longer scheduled
                 self._schedules[key] = (clock.due_at, clock.warn_at, 0, None)
