@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -196,11 +196,12 @@ class _DayMemoCalendar(WorkingCalendar):
         return by_day[day]
 
 
-class _Planner:
-    """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules."""
+class Planner:
+    """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules. Parallel
+    loads share one (forked), so the routing queries run once."""
 
-    def __init__(self, *, rng: random.Random, now: datetime.datetime, open_share: float) -> None:
-        self.rng = rng
+    def __init__(self, *, seed: int, now: datetime.datetime, open_share: float) -> None:
+        self.rng = rng = random.Random(seed)  # noqa: S311 - test data
         self.open_share = open_share
         self.now = now
         self.today = timezone.localdate(now)
@@ -513,16 +514,20 @@ COLUMNS = {
 }
 
 
+AUDIT_TABLE = "cases_auditevent"
+
+
 class _Batch:
     """The rows of one batch of cases as COPY text, table by table, in COPY order."""
 
     def __init__(self) -> None:
         self.lines: dict[str, list[str]] = {table: [] for table in COLUMNS}
 
-    def copy(self) -> None:
+    def copy(self, tables: Iterable[str]) -> None:
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            for table, lines in self.lines.items():
+            for table in tables:
+                lines = self.lines[table]
                 if not lines:
                     continue
                 columns = ", ".join(f'"{c}"' for c in COLUMNS[table])
@@ -548,8 +553,9 @@ def _step_completed_json(
 
 
 def _case_rows(
-    planner: _Planner,
+    planner: Planner,
     batch: _Batch,
+    rng: random.Random,
     *,
     case_id: int,
     process_id: int,
@@ -559,7 +565,7 @@ def _case_rows(
     result: LoadResult,
 ) -> None:
     """Everything one case writes, except its audit events (hash-chained and written per batch afterwards)."""
-    rng, now, stamp = planner.rng, planner.now, planner.stamp
+    now, stamp = planner.now, planner.stamp
     tasks, links = batch.lines["viewflow_task"], batch.lines["viewflow_task_previous"]
     offers, clocks = batch.lines["workflows_taskoffer"], batch.lines["workflows_slaclock"]
     plan = rng.choice(planner.plans)
@@ -655,6 +661,7 @@ def _case_rows(
             values = _disposition(
                 planner,
                 batch,
+                rng,
                 case_id=case_id,
                 node=node,
                 owner=owner,
@@ -712,8 +719,9 @@ def _case_rows(
 
 
 def _disposition(
-    planner: _Planner,
+    planner: Planner,
     batch: _Batch,
+    rng: random.Random,
     *,
     case_id: int,
     node: Node,
@@ -724,7 +732,6 @@ def _disposition(
 ) -> dict[str, Any]:
     """The disposition a step with a `disposition:` block gives, with its `disposition_given` event (as
     `cases.dispositions.record` writes them); returns the step's form values that carry it."""
-    rng = planner.rng
     block = node.step["disposition"]
     from_position = node.positions[0] if node.positions else planner.positions[0]
     note, due = DISPOSITION_NOTE, (at + datetime.timedelta(days=rng.randint(2, 10))).date().isoformat()
@@ -765,14 +772,14 @@ def _first_position(value: Any) -> int | None:
     return int(value) if value else None
 
 
-def _chain(planner: _Planner, batch: _Batch, events: list[_Event]) -> int:
+def _chain(planner: Planner, batch: _Batch, events: list[_Event]) -> int:
     """Hash-chain the batch's events after the current chain head, as audit_append would one by one, and add their
     rows. The hashed text is the canonical JSON of `cases.audit._event_hash` (keys sorted, no spaces), put together
     from the parts serialised when the event was made."""
     head = _locked_head()
     seq, prev = head.last_seq, head.last_hash or GENESIS
     case_prev: dict[int, tuple[int, str]] = {}
-    lines = batch.lines["cases_auditevent"]
+    lines = batch.lines[AUDIT_TABLE]
     for case_id, at, actor_id, action, step, before, after, note in events:
         seq += 1
         case_seq, case_hash = case_prev.get(case_id, (0, GENESIS))
@@ -865,25 +872,25 @@ def seed_load(
     progress: Callable[[int], None] | None = None,
     now: datetime.datetime | None = None,
     open_share: float | None = None,
+    planner: Planner | None = None,
 ) -> LoadResult:
     """Add `cases` cases (see the module docstring). The org chart and the SOP library must be loaded.
 
     `open_share` is the chance of a case to be open; by default 30%, capped so that about OPEN_BACKLOG are open.
+    Parallel loads pass the `planner` they share, which brings its own `now` and `open_share`; `seed` then only
+    draws the cases.
     """
     if not SopVersion.objects.filter(is_current=True).exists():
         raise ValueError("Load the SOP library first (manage.py sop load).")
-    now = now or timezone.now()
-    if open_share is None:
-        open_share = default_open_share(cases)
-    planner = _Planner(rng=random.Random(seed), now=now, open_share=open_share)  # noqa: S311 - test data
+    if planner is None:
+        open_share = default_open_share(cases) if open_share is None else open_share
+        planner = Planner(seed=seed, now=now or timezone.now(), open_share=open_share)
+    rng = random.Random(seed)  # noqa: S311 - test data
     result = LoadResult()
     done = 0
     while done < cases:
         size = min(batch_size, cases - done)
         with transaction.atomic():
-            if connection.vendor == "postgresql":  # test data: a crash may lose the last batches, never corrupt them
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
             batch, events = _Batch(), []
             case_ids, process_ids = _ids("cases_case", size), _ids("viewflow_process", size)
             # Upper bounds; unused ids are simply skipped by the sequences.
@@ -892,6 +899,7 @@ def seed_load(
                 _case_rows(
                     planner,
                     batch,
+                    rng,
                     case_id=next(case_ids),
                     process_id=next(process_ids),
                     task_ids=task_ids,
@@ -899,8 +907,16 @@ def seed_load(
                     events=events,
                     result=result,
                 )
+            batch.copy(table for table in COLUMNS if table != AUDIT_TABLE)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Test data: a crash may lose the last batches, never corrupt them.
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                    # Check the foreign keys of these rows now rather than at commit, while the chain head is locked:
+                    # parallel loads take turns only to chain and write their audit events.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             result.events += _chain(planner, batch, events)
-            batch.copy()
+            batch.copy([AUDIT_TABLE])
         result.cases += size
         done += size
         if progress is not None:
