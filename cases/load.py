@@ -223,6 +223,8 @@ class Planner:
         start = _grid(now - datetime.timedelta(days=HISTORY_DAYS))
         self.moments = sorted({start + GRID * rng.randrange(0, HISTORY_DAYS * 144 - 144) for _ in range(MOMENTS)})
         self._routed: dict[tuple[int, str], Node] = {}
+        self._positions: dict[tuple[int, str], list[int]] = {}
+        self._acting: dict[tuple[int, ...], list[int]] = {}
         self.plans = [self._plan(v) for v in SopVersion.objects.filter(is_current=True).order_by("code")]
         self._schedules: dict[tuple[Any, ...], tuple[str, str]] = {}
         self._stamps: dict[datetime.datetime, str] = {}
@@ -283,13 +285,13 @@ class Planner:
             done_by = Position.objects.get(pk=approves.positions[0]) if approves.positions else None
             supervisor = supervisor_position(done_by) if done_by is not None else None
             owner_role = definition["owner_role"]
-            positions = [supervisor.pk] if supervisor else step_positions(case=probe, role_code=owner_role)
-            users = sorted(users_acting_in(positions))
+            positions = [supervisor.pk] if supervisor else self._step_positions(probe, owner_role)
+            users = self._users_acting_in(positions)
         elif definition["roles"][step["actor"]].get("resolve") == "requester" and requester_id:
             positions, users = [], [requester_id]
         else:
-            positions = step_positions(case=probe, role_code=step["actor"])
-            users = sorted(users_acting_in(positions))
+            positions = self._step_positions(probe, step["actor"])
+            users = self._users_acting_in(positions)
         return Node(
             name=step["id"],
             kind="HUMAN",
@@ -303,6 +305,19 @@ class Planner:
             if "disposition" in step
             else None,
         )
+
+    def _step_positions(self, probe: Case, role_code: str) -> list[int]:
+        """`workflows.routing.step_positions`, asked once per role of a version (its steps share the probe case)."""
+        key = (probe.sop_version_id, role_code)
+        if key not in self._positions:
+            self._positions[key] = step_positions(case=probe, role_code=role_code)
+        return list(self._positions[key])
+
+    def _users_acting_in(self, positions: list[int]) -> list[int]:
+        key = tuple(positions)
+        if key not in self._acting:
+            self._acting[key] = sorted(users_acting_in(positions))
+        return list(self._acting[key])
 
     def _walk(self, version: SopVersion, probe: Case, requester_id: int | None) -> list[Node]:
         """One path from the start to an end, with random decisions (loops cut after a few rounds)."""
