@@ -819,12 +819,14 @@ def _chain(planner: Planner, batch: _Batch, events: list[_Event]) -> int:
 
 @contextmanager
 def constraints_deferred() -> Iterator[None]:
-    """Drop the foreign keys and secondary indexes of the tables a load fills, and recreate them when it ends.
+    """Drop the foreign keys, unique constraints and secondary indexes of the tables a load fills, and recreate them
+    when it ends.
 
     This is how pg_restore loads: building an index once over all rows costs far less than keeping it up to date
-    row by row, and a foreign key added back is checked by one join instead of a trigger per row at commit. Primary
-    keys and unique constraints stay. They are recreated however the load ends, except if its process is killed:
-    the statements are printed first, so that they can be run by hand.
+    row by row (above all the unique index on the audit events' random hashes), a unique constraint added back checks
+    every row at once, and a foreign key added back is checked by one join instead of a trigger per row at commit.
+    Primary keys stay. Everything is recreated however the load ends, except if its process is killed: the
+    statements are printed first, so that they can be run by hand.
     """
     if connection.vendor != "postgresql":
         yield
@@ -838,21 +840,31 @@ def constraints_deferred() -> Iterator[None]:
         )
         foreign_keys = cursor.fetchall()
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary AND NOT indisunique",
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'u' AND conrelid = ANY(%s::regclass[])",
             [tables],
         )
-        indexes = cursor.fetchall()
-        restore = [
+        uniques = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary"
+            " AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)",
+            [tables],
+        )
+        indexes = cursor.fetchall()  # also unique indexes made without a constraint; a constraint's index goes with it
+        # Unique constraints and indexes first, so that a foreign key could find the unique index it refers to.
+        restore = [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in uniques]
+        restore += [definition for _, definition in indexes]
+        restore += [
             f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in foreign_keys
         ]
-        restore += [definition for _, definition in indexes]
         logger.warning(
-            "Loading without foreign keys and secondary indexes, recreated at the end by:\n%s", ";\n".join(restore)
+            "Loading without foreign keys, unique constraints and secondary indexes, recreated at the end by:\n%s",
+            ";\n".join(restore),
         )
         with transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks may stay on a table being altered
-            for table, name, _ in foreign_keys:
+            for table, name, _ in foreign_keys + uniques:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             for index, _ in indexes:
                 cursor.execute(f"DROP INDEX {index}")
