@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -85,6 +87,35 @@ def test_a_loaded_step_can_be_completed_through_the_service(loaded, org):
     # A step that finishes a service case is followed by the satisfaction survey's event.
     assert case.events.filter(action="step_completed", step=step["id"]).exists()
     assert audit_verify() is None
+
+
+def test_the_loader_hashes_and_writes_events_exactly_as_the_audit_code(org, sop_library):
+    """The loader puts the hashed JSON together from parts serialised beforehand and writes COPY text itself: both
+    must give what `_event_hash` hashes, byte for byte, also for quotes, backslashes, tabs, newlines and non-ASCII."""
+    from django.db import connection
+
+    from cases.audit import _event_hash
+    from cases.load import AUDIT_TABLE, COLUMNS, Planner, _Batch, _canonical_json, _chain, _Event
+
+    odd = 'Kutip " garis \\ miring\ttab\nbaris é ✓'
+    at = datetime.datetime(2026, 3, 2, 8, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Jayapura"))
+    events = [
+        _Event(90001, at, 5, "case_started", "", "{}", _canonical_json({"data": {"subject": odd, "é": [1, None]}})),
+        _Event(90001, at, None, "step_completed", odd, _canonical_json({"owner": None}), _canonical_json({})),
+        _Event(90002, at, 7, "disposition_given", "langkah", "{}", _canonical_json({"z": True, "a": odd}), odd),
+    ]
+    batch = _Batch()
+    _chain(Planner(seed=0, now=at, open_share=0.3), batch, events)
+    columns = ", ".join(f'"{c}"' for c in COLUMNS[AUDIT_TABLE])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE loaded_events (LIKE cases_auditevent INCLUDING ALL)")
+        with cursor.cursor.copy(f"COPY loaded_events ({columns}) FROM STDIN") as copy:
+            copy.write("".join(batch.lines[AUDIT_TABLE]))
+    loaded = list(AuditEvent.objects.raw("SELECT * FROM loaded_events ORDER BY global_seq"))
+    assert [(e.case_id, e.case_seq) for e in loaded] == [(90001, 1), (90001, 2), (90002, 1)]
+    assert (loaded[1].step, loaded[2].note, loaded[0].after["data"]["subject"]) == (odd, odd, odd)
+    assert loaded[1].case_prev_hash == loaded[0].hash and loaded[2].global_prev_hash == loaded[1].hash
+    assert [_event_hash(e) for e in loaded] == [e.hash for e in loaded]
 
 
 def org_user(org, pk):
