@@ -8,7 +8,8 @@ resolved cases closed). It gets what the services would have written: the viewfl
 with its recipients and instructions where a step has a `disposition:` block, and one audit event per act, hash-chained
 exactly as `cases.audit.audit_append` chains them (so `manage.py audit verify` passes).
 
-Rows are written with PostgreSQL COPY, a batch of cases per transaction; ids come from the tables' own sequences.
+Rows are written with PostgreSQL COPY, a batch of cases per transaction, as COPY text put together from parts
+formatted once (moments, SOP strings, the JSON of most events); ids come from the tables' own sequences.
 Due moments come from the real working calendar: times are on a ten-minute grid so that one computation serves many
 clocks. Open steps were offered within the last hour, so no clock is due at the end of the load; the escalation
 benchmark makes its own due clocks.
