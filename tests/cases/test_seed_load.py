@@ -165,3 +165,14 @@ def test_deferred_constraints_come_back_even_when_the_load_fails(org, sop_librar
         assert not any(definition.startswith(("FOREIGN KEY", "UNIQUE")) for definition in during)
         raise RuntimeError("interrupted")
     assert _schema() == before
+
+
+# The jobs are other processes: they see only committed data. serialized_rollback restores what data migrations made.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.integration
+def test_parallel_jobs_load_their_shares_into_one_audit_chain(org, sop_library):
+    out = io.StringIO()
+    call_command("seed_load", cases=40, jobs=2, batch=10, no_progress=True, stdout=out)
+    assert "40 cases" in out.getvalue()
+    assert Case.objects.count() == 40
+    assert audit_verify() is None
