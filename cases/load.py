@@ -8,7 +8,8 @@ resolved cases closed). It gets what the services would have written: the viewfl
 with its recipients and instructions where a step has a `disposition:` block, and one audit event per act, hash-chained
 exactly as `cases.audit.audit_append` chains them (so `manage.py audit verify` passes).
 
-Rows are written with PostgreSQL COPY, a batch of cases per transaction; ids come from the tables' own sequences.
+Rows are written with PostgreSQL COPY, a batch of cases per transaction, as COPY text put together from parts
+formatted once (moments, SOP strings, the JSON of most events); ids come from the tables' own sequences.
 Due moments come from the real working calendar: times are on a ten-minute grid so that one computation serves many
 clocks. Open steps were offered within the last hour, so no clock is due at the end of the load; the escalation
 benchmark makes its own due clocks.
@@ -18,13 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
+import hashlib
 import json
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -38,7 +41,7 @@ from workflows.models import SlaClock, SopVersion
 from workflows.routing import step_positions
 from workflows.sops import data_fields
 
-from .audit import GENESIS, _event_hash, _locked_head
+from .audit import GENESIS, _locked_head
 from .models import AuditEvent, Case, DispositionInstruction, Position, PositionHolding, Unit
 from .org import supervisor_position, users_acting_in
 
@@ -66,6 +69,39 @@ SUBJECTS = [
     "Surat edaran gubernur",
     "Pemeliharaan gedung kantor",
 ]
+
+STARTED = AuditEvent.Action.CASE_STARTED.value
+STEP_COMPLETED = AuditEvent.Action.STEP_COMPLETED.value
+DISPOSITION_GIVEN = AuditEvent.Action.DISPOSITION_GIVEN.value
+CASE_CLOSED = AuditEvent.Action.CASE_CLOSED.value
+DISPOSITION_NOTE = "Untuk ditindaklanjuti sesuai ketentuan."
+
+# Rows are written as COPY text: tab-separated fields, `\N` for NULL, backslash escapes in strings.
+NULL = "\\N"
+NO_RUNG = f"0\t{NULL}"  # next_rung and next_rung_at of a clock that is not running
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# JSON exactly as `cases.audit._event_hash` serialises the payload it hashes (any jsonb column takes it as well).
+_canonical_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
+@functools.cache
+def _text(value: str) -> str:
+    """A string of the SOP library or the org chart as a COPY field (memoised: the same few recur in every case)."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def _json_text(serialised: str) -> str:
+    """Serialised JSON as a COPY field: JSON has no raw tabs or newlines, so only its backslashes need doubling."""
+    return serialised.replace("\\", "\\\\")
+
+
+@functools.cache
+def _json_string(value: str) -> str:
+    return _canonical_json(value)
+
+
+def _or_null(value: int | None) -> int | str:
+    return NULL if value is None else value
 
 
 @dataclass
@@ -95,27 +131,21 @@ class SopPlan:
     warn: int
     levels: list[dict[str, Any]]
     requester_id: int | None
+    intake_text: str  # the case data as COPY text
 
 
-@dataclass
-class _Event:
-    """An audit event to be written: the fields `cases.audit._event_hash` reads, without a model instance."""
+class _Event(NamedTuple):
+    """An audit event waiting for its place in the two chains: the content `cases.audit._event_hash` covers besides
+    the sequence numbers and hashes, with `before` and `after` already serialised as its canonical JSON."""
 
     case_id: int
     at: datetime.datetime
     actor_id: int | None
     action: str
-    step: str = ""
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
+    step: str
+    before: str
+    after: str
     note: str = ""
-    on_behalf_of_id: None = None
-    attachment_hashes: list[str] = field(default_factory=list)
-    global_seq: int = 0
-    case_seq: int = 0
-    case_prev_hash: str = ""
-    global_prev_hash: str = ""
-    hash: str = ""
 
 
 @dataclass
@@ -152,18 +182,37 @@ def _field_value(spec: dict[str, Any], rng: random.Random, positions: list[int],
     return f"{spec['label']} (data uji)"
 
 
-class _Planner:
-    """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules."""
+class _DayMemoCalendar(WorkingCalendar):
+    """A working calendar that computes each day's office intervals once: the due moments of a load ask for the same
+    days over and over, and a calendar is immutable, so the answers are those of the calendar it copies."""
 
-    def __init__(self, *, rng: random.Random, now: datetime.datetime, open_share: float) -> None:
-        self.rng = rng
+    @classmethod
+    def of(cls, calendar: WorkingCalendar) -> _DayMemoCalendar:
+        return cls(**{f.name: getattr(calendar, f.name) for f in dataclasses.fields(calendar)})
+
+    def office_intervals(self, day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime]]:
+        by_day = self.__dict__.setdefault("_office_intervals_by_day", {})
+        if day not in by_day:
+            by_day[day] = super().office_intervals(day)
+        return by_day[day]
+
+
+class Planner:
+    """What every case of the load shares: SOP paths, routing of each step, the calendars, clock schedules. Parallel
+    loads share one (forked), so the routing queries run once."""
+
+    def __init__(self, *, seed: int, now: datetime.datetime, open_share: float) -> None:
+        self.rng = rng = random.Random(seed)  # noqa: S311 - test data
         self.open_share = open_share
         self.now = now
         self.today = timezone.localdate(now)
         calendar_data = calendar_data_load()
-        self.calendars: dict[int, WorkingCalendar] = {
-            unit.pk: calendar_for_unit(unit, data=calendar_data) for unit in Unit.objects.all()
-        }
+        # Units that keep the same calendar share one, and so share its due moments in the memo of `schedule`.
+        shared: dict[WorkingCalendar, _DayMemoCalendar] = {}
+        self.calendars: dict[int, _DayMemoCalendar] = {}
+        for unit in Unit.objects.all():
+            calendar = calendar_for_unit(unit, data=calendar_data)
+            self.calendars[unit.pk] = shared.setdefault(calendar, _DayMemoCalendar.of(calendar))
         self.positions = list(Position.objects.exclude(unit__kind=Unit.Kind.EXTERNAL).values_list("pk", flat=True))
         self.paraf = {
             p: "".join(w[0] for w in str(name).split()[:2]).upper()
@@ -175,8 +224,12 @@ class _Planner:
         start = _grid(now - datetime.timedelta(days=HISTORY_DAYS))
         self.moments = sorted({start + GRID * rng.randrange(0, HISTORY_DAYS * 144 - 144) for _ in range(MOMENTS)})
         self._routed: dict[tuple[int, str], Node] = {}
+        self._positions: dict[tuple[int, str], list[int]] = {}
+        self._acting: dict[tuple[int, ...], list[int]] = {}
         self.plans = [self._plan(v) for v in SopVersion.objects.filter(is_current=True).order_by("code")]
-        self._schedules: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._schedules: dict[tuple[Any, ...], tuple[str, str]] = {}
+        self._stamps: dict[datetime.datetime, str] = {}
+        self._hashed_stamps: dict[datetime.datetime, str] = {}
 
     def _plan(self, version: SopVersion) -> SopPlan:
         definition = version.definition
@@ -208,6 +261,7 @@ class _Planner:
             warn=sla.warn_percent(definition),
             levels=sla.escalation_levels(definition),
             requester_id=requester_id,
+            intake_text=_json_text(_canonical_json(intake)),
         )
 
     def _human(
@@ -232,13 +286,13 @@ class _Planner:
             done_by = Position.objects.get(pk=approves.positions[0]) if approves.positions else None
             supervisor = supervisor_position(done_by) if done_by is not None else None
             owner_role = definition["owner_role"]
-            positions = [supervisor.pk] if supervisor else step_positions(case=probe, role_code=owner_role)
-            users = sorted(users_acting_in(positions))
+            positions = [supervisor.pk] if supervisor else self._step_positions(probe, owner_role)
+            users = self._users_acting_in(positions)
         elif definition["roles"][step["actor"]].get("resolve") == "requester" and requester_id:
             positions, users = [], [requester_id]
         else:
-            positions = step_positions(case=probe, role_code=step["actor"])
-            users = sorted(users_acting_in(positions))
+            positions = self._step_positions(probe, step["actor"])
+            users = self._users_acting_in(positions)
         return Node(
             name=step["id"],
             kind="HUMAN",
@@ -252,6 +306,19 @@ class _Planner:
             if "disposition" in step
             else None,
         )
+
+    def _step_positions(self, probe: Case, role_code: str) -> list[int]:
+        """`workflows.routing.step_positions`, asked once per role of a version (its steps share the probe case)."""
+        key = (probe.sop_version_id, role_code)
+        if key not in self._positions:
+            self._positions[key] = step_positions(case=probe, role_code=role_code)
+        return list(self._positions[key])
+
+    def _users_acting_in(self, positions: list[int]) -> list[int]:
+        key = tuple(positions)
+        if key not in self._acting:
+            self._acting[key] = sorted(users_acting_in(positions))
+        return list(self._acting[key])
 
     def _walk(self, version: SopVersion, probe: Case, requester_id: int | None) -> list[Node]:
         """One path from the start to an end, with random decisions (loops cut after a few rounds)."""
@@ -306,10 +373,12 @@ class _Planner:
         levels: list[dict[str, Any]],
         started: datetime.datetime,
         running: bool,
-    ) -> tuple[Any, ...]:
-        """(due_at, warn_at, next_rung, next_rung_at) of a clock started at `started` (memoised on the grid). A stopped
-        clock's rungs are not scheduled, so its escalation levels are left out of the work and of the memo's key."""
-        key = (unit_id, budget, warn, started, json.dumps(levels, sort_keys=True) if running else None)
+    ) -> tuple[str, str]:
+        """A clock started at `started` as COPY text: its `due_at` and `warn_at`, and its `next_rung` and
+        `next_rung_at` (memoised on the grid). A stopped clock's rungs are not scheduled, so its escalation levels are
+        left out of the work and of the memo's key."""
+        calendar = self.calendars[unit_id]
+        key = (id(calendar), budget, warn, started, json.dumps(levels, sort_keys=True) if running else None)
         if key not in self._schedules:
             clock = SlaClock(
                 budget=budget,
@@ -318,16 +387,33 @@ class _Planner:
                 state=SlaClock.State.RUNNING,
                 ledger=[[started.isoformat(), None]],
             )
-            times = sla.schedule(clock, self.calendars[unit_id], levels=levels if running else [])
+            times = sla.schedule(clock, calendar, levels=levels if running else [])
             next_rung = 0
+            due = f"{self.stamp(clock.due_at)}\t{self.stamp(clock.warn_at)}"
             if not running:  # a stopped clock: rungs are no longer scheduled
-                self._schedules[key] = (clock.due_at, clock.warn_at, 0, None)
+                self._schedules[key] = (due, NO_RUNG)
             else:
                 while next_rung < len(times) and times[next_rung] <= self.now:
                     next_rung += 1
                 at = times[next_rung] if next_rung < len(times) else None
-                self._schedules[key] = (clock.due_at, clock.warn_at, next_rung, at)
+                self._schedules[key] = (due, f"{next_rung}\t{self.stamp(at)}")
         return self._schedules[key]
+
+    def stamp(self, moment: datetime.datetime | None) -> str:
+        """A moment as COPY text (memoised: the moments of a load come from a small pool)."""
+        if moment is None:
+            return NULL
+        text = self._stamps.get(moment)
+        if text is None:
+            text = self._stamps[moment] = moment.isoformat()
+        return text
+
+    def hashed_stamp(self, moment: datetime.datetime) -> str:
+        """A moment as `cases.audit._event_hash` writes it into the hashed JSON."""
+        text = self._hashed_stamps.get(moment)
+        if text is None:
+            text = self._hashed_stamps[moment] = moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+        return text
 
 
 def _grid(moment: datetime.datetime) -> datetime.datetime:
@@ -444,31 +530,48 @@ COLUMNS = {
 }
 
 
+AUDIT_TABLE = "cases_auditevent"
+
+
 class _Batch:
-    """The rows of one batch of cases, table by table, in COPY order."""
+    """The rows of one batch of cases as COPY text, table by table, in COPY order."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in COLUMNS}
+        self.lines: dict[str, list[str]] = {table: [] for table in COLUMNS}
 
-    def copy(self) -> None:
+    def copy(self, tables: Iterable[str]) -> None:
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            for table, rows in self.rows.items():
-                if not rows:
+            for table in tables:
+                lines = self.lines[table]
+                if not lines:
                     continue
                 columns = ", ".join(f'"{c}"' for c in COLUMNS[table])
                 with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - fixed table names
-                    for row in rows:
-                        copy.write_row(row)
+                    copy.write("".join(lines))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+@functools.cache
+def _step_completed_json(
+    owner: int | None, status: str, decision: str, next_steps: tuple[str, ...], end: str
+) -> tuple[str, str]:
+    """`before` and `after` of a step_completed event without form values (all but the disposition steps')."""
+    after = {
+        "status": status,
+        "owner": owner,
+        "data": {},
+        "decision": decision,
+        "next_steps": list(next_steps),
+        "end": end,
+        "subcases": [],
+    }
+    return _canonical_json({"status": "open", "owner": owner}), _canonical_json(after)
 
 
 def _case_rows(
-    planner: _Planner,
+    planner: Planner,
     batch: _Batch,
+    rng: random.Random,
     *,
     case_id: int,
     process_id: int,
@@ -477,8 +580,10 @@ def _case_rows(
     events: list[_Event],
     result: LoadResult,
 ) -> None:
-    """Everything one case writes, except the hashes of its audit events (chained per batch afterwards)."""
-    rng, now = planner.rng, planner.now
+    """Everything one case writes, except its audit events (hash-chained and written per batch afterwards)."""
+    now, stamp = planner.now, planner.stamp
+    tasks, links = batch.lines["viewflow_task"], batch.lines["viewflow_task_previous"]
+    offers, clocks = batch.lines["workflows_taskoffer"], batch.lines["workflows_slaclock"]
     plan = rng.choice(planner.plans)
     version = plan.version
     path = rng.choice(plan.paths)
@@ -497,96 +602,63 @@ def _case_rows(
         offered = None
         at = rng.randrange(0, len(pool) - 3 * len(path) - 1)
     created = pool[at]
-    reference = f"{version.code}/{created.year}/{case_id:07d}"
-    data = dict(plan.intake)
     subject = f"{rng.choice(SUBJECTS)} no. {case_id}"
     creator = path[1].users[0] if path[1].users else plan.requester_id
-    events.append(
-        _Event(
-            case_id=case_id,
-            at=created,
-            actor_id=creator,
-            action=AuditEvent.Action.CASE_STARTED,
-            after={
-                "sop": version.code,
-                "revision": version.revision,
-                "content_hash": version.content_hash,
-                "status": "open",
-                "data": {"subject": subject, "derajat": derajat, **data},
-                "next_steps": [path[1].name],
-                "end": "",
-                "subcases": [],
-            },
-        )
-    )
+    started_after = {
+        "sop": version.code,
+        "revision": version.revision,
+        "content_hash": version.content_hash,
+        "status": "open",
+        "data": {"subject": subject, "derajat": derajat, **plan.intake},
+        "next_steps": [path[1].name],
+        "end": "",
+        "subcases": [],
+    }
+    events.append(_Event(case_id, created, creator, STARTED, "", "{}", _canonical_json(started_after)))
     moment, previous_task, owner_of_last = created, None, creator
     status, closed_at, outcome_note, decisions = "open", None, "", {}
     end_status = _END_STATUS.get(path[-1].step.get("outcome", "resolved"), "resolved")
     for index, node in enumerate(path[: cut + 1 if is_open else len(path)]):
         task_id = next(task_ids)
         done = not (is_open and index == cut)
+        human = node.kind == "HUMAN"
         started = moment
-        if node.kind == "HUMAN" and done:
+        if human and done:
             at += rng.randint(1, 3)
             moment = pool[at]
         elif not done:
             started = moment = offered
         owner = None
-        if node.kind == "HUMAN":
+        if human:
             owner = node.users[0] if node.users else creator
             if not done and len(node.users) != 1:
                 owner = None  # in the unit queue
-        if node.kind == "HUMAN":
             task_status = "DONE" if done else ("ASSIGNED" if owner else "NEW")
         else:
             task_status = "DONE"
-        batch.rows["viewflow_task"].append(
-            (
-                task_id,
-                f"{plan.flow_ref}.{node.name}",
-                node.kind,
-                task_status,
-                started,
-                started if owner else None,
-                started if done and node.kind == "HUMAN" else None,
-                moment if done else None,
-                "start",
-                owner,
-                process_id,
-                "{}",
-            )
+        started_text, finished_text = stamp(started), stamp(moment) if done else NULL
+        tasks.append(
+            f"{task_id}\t{plan.flow_ref}.{node.name}\t{node.kind}\t{task_status}\t{started_text}\t"
+            f"{started_text if owner else NULL}\t{started_text if done and human else NULL}\t{finished_text}\t"
+            f"start\t{_or_null(owner)}\t{process_id}\t{{}}\n"
         )
         result.tasks += 1
         if previous_task is not None:
-            batch.rows["viewflow_task_previous"].append((task_id, previous_task))
+            links.append(f"{task_id}\t{previous_task}\n")
         previous_task = task_id
-        if node.kind != "HUMAN":
+        if not human:
             if node.kind == "END":
                 status, closed_at, outcome_note = end_status, moment, node.step["kegiatan"]
             continue
-        batch.rows["workflows_taskoffer"].extend((task_id, p) for p in node.positions)
+        offers.extend(f"{task_id}\t{p}\n" for p in node.positions)
         budget = node.budget[derajat]
         if budget:
-            due, warn_at, rung, rung_at = planner.schedule(
-                calendar_unit, budget, node.warn, node.levels, started, not done
-            )
-            ended = moment if done else None
-            batch.rows["workflows_slaclock"].append(
-                (
-                    case_id,
-                    task_id,
-                    "step",
-                    budget,
-                    node.warn,
-                    started,
-                    _dumps([[started.isoformat(), ended.isoformat() if ended else None]]),
-                    "stopped" if done else "running",
-                    due,
-                    warn_at,
-                    ended,
-                    rung,
-                    rung_at,
-                )
+            due, rung = planner.schedule(calendar_unit, budget, node.warn, node.levels, started, not done)
+            ledger_end = f'"{finished_text}"' if done else "null"
+            clocks.append(
+                f"{case_id}\t{task_id}\tstep\t{budget}\t{node.warn}\t{started_text}\t"
+                f'[["{started_text}", {ledger_end}]]\t{"stopped" if done else "running"}\t{due}\t{finished_text}\t'
+                f"{rung}\n"
             )
             result.clocks += 1
         if not done:
@@ -595,11 +667,17 @@ def _case_rows(
             continue
         if node.decision:
             decisions[node.name] = node.decision
-        values: dict[str, Any] = {}
-        if node.disposition_to is not None:
+        following = next(n for n in path[index + 1 :] if n.kind in ("HUMAN", "END"))
+        ends = following.kind == "END"
+        next_steps, end = ((), following.name) if ends else ((following.name,), "")
+        step_status = end_status if ends else "open"
+        if node.disposition_to is None:
+            before, after = _step_completed_json(owner, step_status, node.decision, next_steps, end)
+        else:
             values = _disposition(
                 planner,
                 batch,
+                rng,
                 case_id=case_id,
                 node=node,
                 owner=owner,
@@ -608,94 +686,58 @@ def _case_rows(
                 events=events,
             )
             result.dispositions += 1
-        following = next(n for n in path[index + 1 :] if n.kind in ("HUMAN", "END"))
-        ends = following.kind == "END"
-        events.append(
-            _Event(
-                case_id=case_id,
-                at=moment,
-                actor_id=owner,
-                action=AuditEvent.Action.STEP_COMPLETED,
-                step=node.name,
-                before={"status": "open", "owner": owner},
-                after={
-                    "status": end_status if ends else "open",
+            before = _canonical_json({"status": "open", "owner": owner})
+            after = _canonical_json(
+                {
+                    "status": step_status,
                     "owner": owner,
                     "data": values,
                     "decision": node.decision,
-                    "next_steps": [] if ends else [following.name],
-                    "end": following.name if ends else "",
+                    "next_steps": list(next_steps),
+                    "end": end,
                     "subcases": [],
-                },
+                }
             )
-        )
+        events.append(_Event(case_id, moment, owner, STEP_COMPLETED, node.name, before, after))
         owner_of_last = owner
     if status == "resolved" and rng.random() < CLOSED_SHARE_OF_RESOLVED:
         status, closed_at = "closed", closed_at + datetime.timedelta(days=1)
         events.append(
-            _Event(
-                case_id=case_id,
-                at=closed_at,
-                actor_id=owner_of_last,
-                action=AuditEvent.Action.CASE_CLOSED,
-                before={"status": "resolved"},
-                after={"status": "closed"},
-            )
+            _Event(case_id, closed_at, owner_of_last, CASE_CLOSED, "", '{"status":"resolved"}', '{"status":"closed"}')
         )
+    created_text, closed_text = stamp(created), stamp(closed_at)
+    finished = status not in ("open", "on_hold")
     if plan.case_deadline:
         budget = sla.DERAJAT_DEADLINES[derajat]
-        finished = status not in ("open", "on_hold")
-        due, warn_at, rung, rung_at = planner.schedule(
-            calendar_unit, budget, plan.warn, plan.levels, created, not finished and status == "open"
-        )
+        due, rung = planner.schedule(calendar_unit, budget, plan.warn, plan.levels, created, status == "open")
         if finished:
-            row = ("stopped", _dumps([[created.isoformat(), closed_at.isoformat()]]), due, warn_at, closed_at, 0, None)
+            state, ledger_end, stopped = "stopped", f'"{closed_text}"', closed_text
         elif status == "on_hold":
-            row = ("paused", _dumps([[created.isoformat(), moment.isoformat()]]), None, None, None, 0, None)
+            state, ledger_end, due, stopped, rung = "paused", f'"{stamp(moment)}"', f"{NULL}\t{NULL}", NULL, NO_RUNG
         else:
-            row = ("running", _dumps([[created.isoformat(), None]]), due, warn_at, None, rung, rung_at)
-        batch.rows["workflows_slaclock"].append(
-            (case_id, None, "case", budget, plan.warn, created, row[1], row[0], *row[2:])
+            state, ledger_end, stopped = "running", "null", NULL
+        clocks.append(
+            f"{case_id}\t{NULL}\tcase\t{budget}\t{plan.warn}\t{created_text}\t"
+            f'[["{created_text}", {ledger_end}]]\t{state}\t{due}\t{stopped}\t{rung}\n'
         )
         result.clocks += 1
-    finished = status not in ("open", "on_hold")
-    batch.rows["viewflow_process"].append(
-        (
-            process_id,
-            plan.flow_ref,
-            "DONE" if finished else "NEW",
-            created,
-            closed_at if finished else None,
-            _dumps({"case": case_id, **({"decisions": decisions} if decisions else {})}),
-        )
+    process_data = _canonical_json({"case": case_id, **({"decisions": decisions} if decisions else {})})
+    batch.lines["viewflow_process"].append(
+        f"{process_id}\t{plan.flow_ref}\t{'DONE' if finished else 'NEW'}\t{created_text}\t"
+        f"{closed_text if finished else NULL}\t{_json_text(process_data)}\n"
     )
-    batch.rows["cases_case"].append(
-        (
-            case_id,
-            reference,
-            f"{case_id}/{created.year}",
-            subject,
-            f"Pemohon {case_id % 97}",
-            plan.requester_id,
-            plan.unit_id,
-            version.pk,
-            derajat,
-            "B",
-            status,
-            _dumps(data),
-            outcome_note,
-            process_id,
-            "",
-            creator,
-            created,
-            closed_at,
-        )
+    batch.lines["cases_case"].append(
+        f"{case_id}\t{_text(version.code)}/{created.year}/{case_id:07d}\t{case_id}/{created.year}\t{subject}\t"
+        f"Pemohon {case_id % 97}\t{_or_null(plan.requester_id)}\t{plan.unit_id}\t{version.pk}\t{derajat}\tB\t"
+        f"{status}\t{plan.intake_text}\t{_text(outcome_note)}\t{process_id}\t\t{_or_null(creator)}\t{created_text}\t"
+        f"{closed_text}\n"
     )
 
 
 def _disposition(
-    planner: _Planner,
+    planner: Planner,
     batch: _Batch,
+    rng: random.Random,
     *,
     case_id: int,
     node: Node,
@@ -706,42 +748,34 @@ def _disposition(
 ) -> dict[str, Any]:
     """The disposition a step with a `disposition:` block gives, with its `disposition_given` event (as
     `cases.dispositions.record` writes them); returns the step's form values that carry it."""
-    rng = planner.rng
     block = node.step["disposition"]
     from_position = node.positions[0] if node.positions else planner.positions[0]
-    note, due = "Untuk ditindaklanjuti sesuai ketentuan.", (at + datetime.timedelta(days=rng.randint(2, 10))).date()
+    note, due = DISPOSITION_NOTE, (at + datetime.timedelta(days=rng.randint(2, 10))).date().isoformat()
     paraf = planner.paraf.get(from_position, "PR")
     chosen = rng.sample(planner.instructions, min(2, len(planner.instructions)))
-    batch.rows["cases_disposition"].append(
-        (disposition_id, case_id, 1, from_position, owner, note, due, node.name, False, paraf, at)
+    batch.lines["cases_disposition"].append(
+        f"{disposition_id}\t{case_id}\t1\t{from_position}\t{_or_null(owner)}\t{_text(note)}\t{due}\t"
+        f"{_text(node.name)}\tf\t{_text(paraf)}\t{planner.stamp(at)}\n"
     )
-    batch.rows["cases_dispositionrecipient"].append((disposition_id, node.disposition_to, 0))
-    for instruction, _code in chosen:
-        batch.rows["cases_disposition_instructions"].append((disposition_id, instruction))
+    batch.lines["cases_dispositionrecipient"].append(f"{disposition_id}\t{node.disposition_to}\t0\n")
+    batch.lines["cases_disposition_instructions"].extend(
+        f"{disposition_id}\t{instruction}\n" for instruction, _code in chosen
+    )
     codes = [code for _pk, code in chosen]
-    events.append(
-        _Event(
-            case_id=case_id,
-            at=at,
-            actor_id=owner,
-            action=AuditEvent.Action.DISPOSITION_GIVEN,
-            step=node.name,
-            after={
-                "disposition": disposition_id,
-                "level": 1,
-                "parent": None,
-                "from": from_position,
-                "to": [node.disposition_to],
-                "instructions": codes,
-                "due_date": due.isoformat(),
-                "initiative": False,
-                "paraf": paraf,
-            },
-            note=note,
-        )
-    )
+    after = {
+        "disposition": disposition_id,
+        "level": 1,
+        "parent": None,
+        "from": from_position,
+        "to": [node.disposition_to],
+        "instructions": codes,
+        "due_date": due,
+        "initiative": False,
+        "paraf": paraf,
+    }
+    events.append(_Event(case_id, at, owner, DISPOSITION_GIVEN, node.name, "{}", _canonical_json(after), note))
     values: dict[str, Any] = {block["to"]: [node.disposition_to]}
-    for key, value in (("instructions", codes), ("note", note), ("due", due.isoformat())):
+    for key, value in (("instructions", codes), ("note", note), ("due", due)):
         if block.get(key):
             values[block[key]] = value
     return values
@@ -754,39 +788,31 @@ def _first_position(value: Any) -> int | None:
     return int(value) if value else None
 
 
-def _chain(batch: _Batch, events: list[_Event]) -> int:
-    """Hash-chain the batch's events after the current chain head, as audit_append would one by one."""
+def _chain(planner: Planner, batch: _Batch, events: list[_Event]) -> int:
+    """Hash-chain the batch's events after the current chain head, as audit_append would one by one, and add their
+    rows. The hashed text is the canonical JSON of `cases.audit._event_hash` (keys sorted, no spaces), put together
+    from the parts serialised when the event was made."""
     head = _locked_head()
     seq, prev = head.last_seq, head.last_hash or GENESIS
     case_prev: dict[int, tuple[int, str]] = {}
-    rows = batch.rows["cases_auditevent"]
-    for event in events:
+    lines = batch.lines[AUDIT_TABLE]
+    for case_id, at, actor_id, action, step, before, after, note in events:
         seq += 1
-        case_seq, case_hash = case_prev.get(event.case_id, (0, GENESIS))
-        event.global_seq, event.case_seq = seq, case_seq + 1
-        event.case_prev_hash, event.global_prev_hash = case_hash, prev
-        event.hash = _event_hash(event)
-        prev = event.hash
-        case_prev[event.case_id] = (event.case_seq, event.hash)
-        rows.append(
-            (
-                event.case_id,
-                seq,
-                event.case_seq,
-                event.at,
-                event.actor_id,
-                None,
-                event.action,
-                event.step,
-                _dumps(event.before),
-                _dumps(event.after),
-                event.note,
-                "[]",
-                event.case_prev_hash,
-                event.global_prev_hash,
-                event.hash,
-            )
+        case_seq, case_hash = case_prev.get(case_id, (0, GENESIS))
+        case_seq += 1
+        canonical = (
+            f'{{"action":{_json_string(action)},"actor":{"null" if actor_id is None else actor_id},"after":{after},'
+            f'"at":"{planner.hashed_stamp(at)}","attachment_hashes":[],"before":{before},"case":{case_id},'
+            f'"case_prev_hash":"{case_hash}","case_seq":{case_seq},"global_prev_hash":"{prev}","global_seq":{seq},'
+            f'"note":{_json_string(note)},"on_behalf_of":null,"step":{_json_string(step)}}}'
         )
+        event_hash = hashlib.sha256(canonical.encode()).hexdigest()
+        lines.append(
+            f"{case_id}\t{seq}\t{case_seq}\t{planner.stamp(at)}\t{_or_null(actor_id)}\t{NULL}\t{action}\t{_text(step)}\t"
+            f"{_json_text(before)}\t{_json_text(after)}\t{_text(note)}\t[]\t{case_hash}\t{prev}\t{event_hash}\n"
+        )
+        case_prev[case_id] = (case_seq, event_hash)
+        prev = event_hash
     head.last_seq, head.last_hash = seq, prev
     head.save(update_fields=["last_seq", "last_hash"])
     return len(events)
@@ -794,12 +820,14 @@ def _chain(batch: _Batch, events: list[_Event]) -> int:
 
 @contextmanager
 def constraints_deferred() -> Iterator[None]:
-    """Drop the foreign keys and secondary indexes of the tables a load fills, and recreate them when it ends.
+    """Drop the foreign keys, unique constraints and secondary indexes of the tables a load fills, and recreate them
+    when it ends.
 
     This is how pg_restore loads: building an index once over all rows costs far less than keeping it up to date
-    row by row, and a foreign key added back is checked by one join instead of a trigger per row at commit. Primary
-    keys and unique constraints stay. They are recreated however the load ends, except if its process is killed:
-    the statements are printed first, so that they can be run by hand.
+    row by row (above all the unique index on the audit events' random hashes), a unique constraint added back checks
+    every row at once, and a foreign key added back is checked by one join instead of a trigger per row at commit.
+    Primary keys stay. Everything is recreated however the load ends, except if its process is killed: the
+    statements are printed first, so that they can be run by hand.
     """
     if connection.vendor != "postgresql":
         yield
@@ -813,21 +841,31 @@ def constraints_deferred() -> Iterator[None]:
         )
         foreign_keys = cursor.fetchall()
         cursor.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary AND NOT indisunique",
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'u' AND conrelid = ANY(%s::regclass[])",
             [tables],
         )
-        indexes = cursor.fetchall()
-        restore = [
+        uniques = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+            " WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary"
+            " AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)",
+            [tables],
+        )
+        indexes = cursor.fetchall()  # also unique indexes made without a constraint; a constraint's index goes with it
+        # Unique constraints and indexes first, so that a foreign key could find the unique index it refers to.
+        restore = [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in uniques]
+        restore += [definition for _, definition in indexes]
+        restore += [
             f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}' for table, name, definition in foreign_keys
         ]
-        restore += [definition for _, definition in indexes]
         logger.warning(
-            "Loading without foreign keys and secondary indexes, recreated at the end by:\n%s", ";\n".join(restore)
+            "Loading without foreign keys, unique constraints and secondary indexes, recreated at the end by:\n%s",
+            ";\n".join(restore),
         )
         with transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks may stay on a table being altered
-            for table, name, _ in foreign_keys:
+            for table, name, _ in foreign_keys + uniques:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             for index, _ in indexes:
                 cursor.execute(f"DROP INDEX {index}")
@@ -862,25 +900,25 @@ def seed_load(
     progress: Callable[[int], None] | None = None,
     now: datetime.datetime | None = None,
     open_share: float | None = None,
+    planner: Planner | None = None,
 ) -> LoadResult:
     """Add `cases` cases (see the module docstring). The org chart and the SOP library must be loaded.
 
     `open_share` is the chance of a case to be open; by default 30%, capped so that about OPEN_BACKLOG are open.
+    Parallel loads pass the `planner` they share, which brings its own `now` and `open_share`; `seed` then only
+    draws the cases.
     """
     if not SopVersion.objects.filter(is_current=True).exists():
         raise ValueError("Load the SOP library first (manage.py sop load).")
-    now = now or timezone.now()
-    if open_share is None:
-        open_share = default_open_share(cases)
-    planner = _Planner(rng=random.Random(seed), now=now, open_share=open_share)  # noqa: S311 - test data
+    if planner is None:
+        open_share = default_open_share(cases) if open_share is None else open_share
+        planner = Planner(seed=seed, now=now or timezone.now(), open_share=open_share)
+    rng = random.Random(seed)  # noqa: S311 - test data
     result = LoadResult()
     done = 0
     while done < cases:
         size = min(batch_size, cases - done)
         with transaction.atomic():
-            if connection.vendor == "postgresql":  # test data: a crash may lose the last batches, never corrupt them
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO off")
             batch, events = _Batch(), []
             case_ids, process_ids = _ids("cases_case", size), _ids("viewflow_process", size)
             # Upper bounds; unused ids are simply skipped by the sequences.
@@ -889,6 +927,7 @@ def seed_load(
                 _case_rows(
                     planner,
                     batch,
+                    rng,
                     case_id=next(case_ids),
                     process_id=next(process_ids),
                     task_ids=task_ids,
@@ -896,8 +935,16 @@ def seed_load(
                     events=events,
                     result=result,
                 )
-            result.events += _chain(batch, events)
-            batch.copy()
+            batch.copy(table for table in COLUMNS if table != AUDIT_TABLE)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    # Test data: a crash may lose the last batches, never corrupt them.
+                    cursor.execute("SET LOCAL synchronous_commit TO off")
+                    # Check the foreign keys of these rows now rather than at commit, while the chain head is locked:
+                    # parallel loads take turns only to chain and write their audit events.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            result.events += _chain(planner, batch, events)
+            batch.copy([AUDIT_TABLE])
         result.cases += size
         done += size
         if progress is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -87,6 +89,35 @@ def test_a_loaded_step_can_be_completed_through_the_service(loaded, org):
     assert audit_verify() is None
 
 
+def test_the_loader_hashes_and_writes_events_exactly_as_the_audit_code(org, sop_library):
+    """The loader puts the hashed JSON together from parts serialised beforehand and writes COPY text itself: both
+    must give what `_event_hash` hashes, byte for byte, also for quotes, backslashes, tabs, newlines and non-ASCII."""
+    from django.db import connection
+
+    from cases.audit import _event_hash
+    from cases.load import AUDIT_TABLE, COLUMNS, Planner, _Batch, _canonical_json, _chain, _Event
+
+    odd = 'Kutip " garis \\ miring\ttab\nbaris é ✓'
+    at = datetime.datetime(2026, 3, 2, 8, 30, 0, 123456, tzinfo=ZoneInfo("Asia/Jayapura"))
+    events = [
+        _Event(90001, at, 5, "case_started", "", "{}", _canonical_json({"data": {"subject": odd, "é": [1, None]}})),
+        _Event(90001, at, None, "step_completed", odd, _canonical_json({"owner": None}), _canonical_json({})),
+        _Event(90002, at, 7, "disposition_given", "langkah", "{}", _canonical_json({"z": True, "a": odd}), odd),
+    ]
+    batch = _Batch()
+    _chain(Planner(seed=0, now=at, open_share=0.3), batch, events)
+    columns = ", ".join(f'"{c}"' for c in COLUMNS[AUDIT_TABLE])
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE loaded_events (LIKE cases_auditevent INCLUDING ALL)")
+        with cursor.cursor.copy(f"COPY loaded_events ({columns}) FROM STDIN") as copy:
+            copy.write("".join(batch.lines[AUDIT_TABLE]))
+    loaded = list(AuditEvent.objects.raw("SELECT * FROM loaded_events ORDER BY global_seq"))
+    assert [(e.case_id, e.case_seq) for e in loaded] == [(90001, 1), (90001, 2), (90002, 1)]
+    assert (loaded[1].step, loaded[2].note, loaded[0].after["data"]["subject"]) == (odd, odd, odd)
+    assert loaded[1].case_prev_hash == loaded[0].hash and loaded[2].global_prev_hash == loaded[1].hash
+    assert [_event_hash(e) for e in loaded] == [e.hash for e in loaded]
+
+
 def org_user(org, pk):
     return next(u for u in org.values() if u.pk == pk)
 
@@ -130,6 +161,18 @@ def test_deferred_constraints_come_back_even_when_the_load_fails(org, sop_librar
 
     before = _schema()
     with pytest.raises(RuntimeError, match="interrupted"), constraints_deferred():
-        assert not any("FOREIGN KEY" in definition for _, _, definition in _schema())
+        during = [definition for _, _, definition in _schema()]
+        assert not any(definition.startswith(("FOREIGN KEY", "UNIQUE")) for definition in during)
         raise RuntimeError("interrupted")
     assert _schema() == before
+
+
+# The jobs are other processes: they see only committed data. serialized_rollback restores what data migrations made.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.integration
+def test_parallel_jobs_load_their_shares_into_one_audit_chain(org, sop_library):
+    out = io.StringIO()
+    call_command("seed_load", cases=40, jobs=2, batch=10, no_progress=True, stdout=out)
+    assert "40 cases" in out.getvalue()
+    assert Case.objects.count() == 40
+    assert audit_verify() is None
