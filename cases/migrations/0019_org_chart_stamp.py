@@ -61,7 +61,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("cases", "0018_requester_tracking_and_complaints"),
     ]
