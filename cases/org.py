@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -155,9 +155,11 @@ class OrgChart:
 
 @dataclass
 class _Pin:
-    """The chart a block uses throughout; None until its first read."""
+    """The chart a block uses throughout: None until its first read, which calls `fill` (if given) to fix it along
+    with other reference data, or else reads the stamp."""
 
     chart: OrgChart | None = None
+    fill: Callable[[], None] | None = None
 
 
 # The chart as last read in this process, with the stamp (cases.models.OrgChartStamp) it was read under; and the pin
@@ -169,8 +171,10 @@ _pin: ContextVar[_Pin | None] = ContextVar("org_chart_pin", default=None)
 def org_chart() -> OrgChart:
     """The org chart as it is now: kept in the process and reused while its stamp has not changed (one query), read
     again (five more) after any write to its tables in any process. Inside `org_chart_pinned`, the chart the
-    block's first read found."""
+    block's first read fixed."""
     pin = _pin.get()
+    if pin is not None and pin.chart is None and pin.fill is not None:
+        pin.fill()
     if pin is not None and pin.chart is not None:
         return pin.chart
     # The stamp is read before the tables: data read after it is at least as new as the stamp says.
@@ -193,17 +197,25 @@ def org_chart_under(stamp: uuid.UUID | None) -> OrgChart:
 
 
 @contextmanager
-def org_chart_pinned(chart: OrgChart | None = None) -> Iterator[None]:
-    """Use one chart throughout a block that changes no part of it (a step of a case, a page): `chart`, or the one
-    the block's first read finds, so later reads ask for no stamp. Nested blocks keep the outer block's chart."""
+def org_chart_pinned(*, fill: Callable[[], None] | None = None) -> Iterator[None]:
+    """Use one chart throughout a block that changes no part of it (a step of a case, a page): the one its first
+    read finds (or `fill` fixes with `org_chart_pin`), so later reads ask for no stamp. Nested blocks keep the outer
+    block's chart."""
     if _pin.get() is not None:
         yield
         return
-    token = _pin.set(_Pin(chart))
+    token = _pin.set(_Pin(fill=fill))
     try:
         yield
     finally:
         _pin.reset(token)
+
+
+def org_chart_pin(chart: OrgChart) -> None:
+    """Fix the running block's chart, unless a read already did."""
+    pin = _pin.get()
+    if pin is not None and pin.chart is None:
+        pin.chart = chart
 
 
 def _definitive_holders(position_ids: Iterable[int], on: datetime.date) -> dict[int, int]:

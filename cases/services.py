@@ -35,7 +35,7 @@ from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
-from .reference import reference_data_pinned
+from .reference import STAMPS, reference_data_pin, reference_data_pinned
 from .skm import survey_offer
 from .uploads import clean_upload_name, content_extension
 
@@ -511,12 +511,13 @@ def complaint_file(
     return complaint
 
 
-# The reads of `_lock_task`, built once: the case with its process and unit, and the task with its clock and the id of
-# the process's last task. The SOP version comes from the process's memo (`sop_version_kept`).
+# The reads of `_lock_task`, built once: the case with its process and unit and the stamps of the reference data, and
+# the task with its clock and the id of the process's last task. The SOP version comes from the process's memo
+# (`sop_version_kept`).
 _CASE_FOR_TASK = (
     Case.objects.select_for_update(of=("self", "process"))
     .select_related("unit", "process")
-    .annotate(sop_content_hash=F("sop_version__content_hash"))
+    .annotate(sop_content_hash=F("sop_version__content_hash"), **STAMPS)
 )
 _TASK_WITH_LAST = Task.objects.select_related("clock").annotate(
     last_task_id=Subquery(Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1])
@@ -531,6 +532,7 @@ def _lock_task(task_id: int) -> tuple[Case, Task]:
     """
     case = _CASE_FOR_TASK.get(process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id")))
     case.sop_version = sop_version_kept(case.sop_version_id, case.sop_content_hash)
+    reference_data_pin(calendar_stamp=case.calendar_stamp, org_chart_stamp=case.org_chart_stamp)
     # Read once the case lock is held: the last task id then counts every task an earlier holder created.
     task = _TASK_WITH_LAST.get(pk=task_id)
     task.process = case.process

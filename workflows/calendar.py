@@ -48,7 +48,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -403,23 +403,37 @@ def calendar_data_load() -> CalendarData:
     )
 
 
+@dataclass
+class _Pin:
+    """The tables a block uses throughout: None until its first read, which calls `fill` (if given) to fix them
+    along with other reference data, or else reads the stamp."""
+
+    data: CalendarData | None = None
+    fill: Callable[[], None] | None = None
+
+
 # The tables as last loaded in this process, with the stamp (workflows.models.CalendarStamp) they were loaded under;
-# and the tables a block pinned (`calendar_data_pinned`).
+# and the pin of the running block, if any (`calendar_data_pinned`).
 _loaded: tuple[uuid.UUID, CalendarData] | None = None
-_pinned: ContextVar[CalendarData | None] = ContextVar("calendar_data_pinned", default=None)
+_pin: ContextVar[_Pin | None] = ContextVar("calendar_data_pin", default=None)
 
 
 def calendar_data_current() -> CalendarData:
     """The calendar tables as they are now: kept in the process and reused while the calendar stamp has not changed
-    (one query), read again (five more) after any change to them in any process; no query inside
-    `calendar_data_pinned`."""
+    (one query), read again (five more) after any change to them in any process. Inside `calendar_data_pinned`, the
+    tables the block's first read fixed."""
     from .models import CalendarStamp
 
-    pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
+    pin = _pin.get()
+    if pin is not None and pin.data is None and pin.fill is not None:
+        pin.fill()
+    if pin is not None and pin.data is not None:
+        return pin.data
     # The stamp is read before the tables: data read after it is at least as new as the stamp says.
-    return calendar_data_under(CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+    data = calendar_data_under(CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
+    if pin is not None:
+        pin.data = data
+    return data
 
 
 def calendar_data_under(stamp: uuid.UUID | None) -> CalendarData:
@@ -435,18 +449,24 @@ def calendar_data_under(stamp: uuid.UUID | None) -> CalendarData:
 
 
 @contextmanager
-def calendar_data_pinned(data: CalendarData) -> Iterator[CalendarData]:
-    """Use `data` as the calendar in a block that changes no part of it: the reads inside ask for no stamp. Nested
-    blocks keep the outer block's tables."""
-    pinned = _pinned.get()
-    if pinned is not None:
-        yield pinned
+def calendar_data_pinned(*, fill: Callable[[], None] | None = None) -> Iterator[None]:
+    """Use one calendar throughout a block that changes no part of it: the tables its first read finds (or `fill`
+    fixes with `calendar_data_pin`). Nested blocks keep the outer block's tables."""
+    if _pin.get() is not None:
+        yield
         return
-    token = _pinned.set(data)
+    token = _pin.set(_Pin(fill=fill))
     try:
-        yield data
+        yield
     finally:
-        _pinned.reset(token)
+        _pin.reset(token)
+
+
+def calendar_data_pin(data: CalendarData) -> None:
+    """Fix the running block's tables, unless a read already did."""
+    pin = _pin.get()
+    if pin is not None and pin.data is None:
+        pin.data = data
 
 
 def calendar_for_unit(unit: Unit | None, *, data: CalendarData | None = None) -> WorkingCalendar:

@@ -21,6 +21,8 @@ from django.db import transaction
 from viewflow import this
 from viewflow.workflow import flow, lock
 from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.switch import SwitchActivation
 
 from .approvals import approval_step
 from .models import SopVersion
@@ -84,6 +86,27 @@ def decision_key(process_data: dict[str, Any], step_id: str) -> str | None:
     return process_data.get("decisions", {}).get(step_id)
 
 
+class DecisionActivation(SwitchActivation):
+    """Takes the branch the step recorded, as viewflow's Switch does, without the Switch's savepoint: choosing reads
+    `process.data` and writes nothing, so a failure has nothing to roll back (the exception guard still records it
+    where viewflow does not propagate errors). Saves two statements on every decided step."""
+
+    @Activation.status.super()
+    def activate(self) -> None:
+        with self.exception_guard():
+            self.next_task = next(
+                (node for node, condition in self.flow_task._branches if condition is None or condition(self)), None
+            )
+            if self.next_task is None:
+                raise FlowRuntimeError(f"No next task available for {self.flow_task.name}")
+
+
+class DecisionGateway(flow.Switch):
+    """The gateway after a deciding step (BPMN exclusive gateway)."""
+
+    activation_class = DecisionActivation
+
+
 def _branch_condition(step_id: str, key: str) -> Any:
     def chosen(activation: Activation) -> bool:
         return decision_key(activation.process.data, step_id) == key
@@ -134,9 +157,9 @@ def _human_nodes(step: dict[str, Any], *, then: str = "") -> dict[str, Any]:
     return nodes
 
 
-def _gateway(step: dict[str, Any]) -> flow.Switch:
+def _gateway(step: dict[str, Any]) -> DecisionGateway:
     decision = step["decision"]
-    gateway = flow.Switch().Annotation(title=decision["question"])
+    gateway = DecisionGateway().Annotation(title=decision["question"])
     for branch in decision["branches"]:
         gateway.Case(getattr(this, branch["next"]), _branch_condition(step["id"], branch["key"]))
     return gateway
