@@ -26,7 +26,7 @@ from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for, process_lock
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer, sop_version_kept
-from workflows.routing import route_tasks
+from workflows.routing import route_tasks, routing_as_created
 from workflows.sop_schema import CASE_COLUMNS
 
 from . import dispositions, errors, requesters
@@ -166,7 +166,8 @@ def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> F
         finished = bool(tasks) and tasks[0].process_status == PROCESS.DONE
         new = [
             t for t in tasks
-            if t.pk > routed_up_to and t.status == STATUS.NEW and t.flow_task_type in ("HUMAN", "FUNCTION")
+            if t.pk > routed_up_to and t.status in (STATUS.NEW, STATUS.ASSIGNED)
+            and t.flow_task_type in ("HUMAN", "FUNCTION")
         ]
         if new:
             routed_up_to = new[-1].pk
@@ -628,7 +629,7 @@ def task_complete(
     step_clock = getattr(task, "clock", None)
     if step_clock is not None:
         sla.clock_stop(step_clock, at=timezone.now())
-    with process_lock.held(task.process_id):
+    with process_lock.held(task.process_id), routing_as_created(case):
         with task.flow_task.flow_class.lock(task.process_id):
             process = task.process
             if decision:

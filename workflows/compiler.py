@@ -26,6 +26,7 @@ from viewflow.workflow.nodes.switch import SwitchActivation
 
 from .approvals import approval_step
 from .models import SopVersion
+from .routing import route_at_creation
 
 COMPILED_MODULE = "workflows.compiled"
 DECISION_SUFFIX = "__decision"
@@ -79,6 +80,13 @@ class SopStep(flow.View):
     def __init__(self, step: dict[str, Any]):
         super().__init__(view=None)
         self.step = step
+
+    def calc_owner(self, activation: Activation) -> Any:
+        """The owner the task is created with, when a case service moves the flow (`routing_as_created`)."""
+        from cases.models import User
+
+        owner_id = route_at_creation(activation.task)
+        return User(pk=owner_id) if owner_id is not None else None
 
 
 def decision_key(process_data: dict[str, Any], step_id: str) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -60,23 +63,71 @@ def approver_positions(*, case: Case, step_id: str) -> list[int]:
     return step_positions(case=case, role_code=case.sop_version.definition["owner_role"])
 
 
+@dataclass(frozen=True)
+class Route:
+    """Where a new human task goes: the positions it is offered to, and the one person who can do it, if only one can
+    (or the requester, for a step the requester does)."""
+
+    positions: list[int]
+    owner_id: int | None
+
+
+def plan_route(*, case: Case, step_id: str) -> Route:
+    step = case.sop_version.step(step_id)
+    if "approval_of" in step:
+        positions = approver_positions(case=case, step_id=step["approval_of"])
+        users = users_acting_in(positions)
+    elif case.sop_version.definition["roles"][step["actor"]].get("resolve") == "requester" and case.requester_id:
+        return Route([], case.requester_id)
+    else:
+        positions, users = _step_offer(case=case, role_code=step["actor"])
+    return Route(positions, next(iter(users)) if len(users) == 1 else None)
+
+
+@dataclass
+class _Moving:
+    case: Case
+    created: list[tuple[Task, Route]] = field(default_factory=list)
+
+
+_moving: ContextVar[_Moving | None] = ContextVar("routing_moving_case", default=None)
+
+
+@contextmanager
+def routing_as_created(case: Case) -> Iterator[None]:
+    """While the flow of `case` moves inside the block, its new human tasks are routed as viewflow creates them: one
+    that a single person can do is inserted already assigned (`route_at_creation`, from the compiled step's
+    `calc_owner`), and `route_tasks` then only writes the offers. Saves a statement per new step."""
+    token = _moving.set(_Moving(case))
+    try:
+        yield
+    finally:
+        _moving.reset(token)
+
+
+def route_at_creation(task: Task) -> int | None:
+    """The owner of a human task viewflow is creating (not yet saved) inside `routing_as_created`, else None."""
+    moving = _moving.get()
+    if moving is None or moving.case.process_id != task.process_id:
+        return None  # routed after the move by route_tasks, as any task created elsewhere
+    route = plan_route(case=moving.case, step_id=task.flow_task.name)
+    moving.created.append((task, route))
+    if route.owner_id is not None:
+        task.assigned = timezone.now()
+    return route.owner_id
+
+
 def route_tasks(*, case: Case, tasks: Iterable[Task]) -> None:
-    """Create the offers of freshly created human tasks; assign directly when exactly one user qualifies."""
-    definition = case.sop_version.definition
+    """Create the offers of freshly created human tasks; assign directly when exactly one user qualifies (unless the
+    task was assigned as it was created)."""
+    moving = _moving.get()
+    planned = {t.pk: route for t, route in moving.created} if moving is not None else {}
     offers = []
     for task in tasks:
-        step = case.sop_version.step(task.flow_task.name)
-        if "approval_of" in step:
-            positions = approver_positions(case=case, step_id=step["approval_of"])
-            users = users_acting_in(positions)
-        elif definition["roles"][step["actor"]].get("resolve") == "requester" and case.requester_id:
-            _assign(task, case.requester_id)
-            continue
-        else:
-            positions, users = _step_offer(case=case, role_code=step["actor"])
-        offers.extend(TaskOffer(task=task, position_id=p) for p in positions)
-        if len(users) == 1:
-            _assign(task, next(iter(users)))
+        route = planned.get(task.pk) or plan_route(case=case, step_id=task.flow_task.name)
+        offers.extend(TaskOffer(task=task, position_id=p) for p in route.positions)
+        if route.owner_id is not None and task.owner_id != route.owner_id:
+            _assign(task, route.owner_id)
     TaskOffer.objects.bulk_create(offers)
 
 

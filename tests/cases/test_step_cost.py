@@ -19,11 +19,11 @@ FIRST_STEP = {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}
 # process), and the task read with its clock and the process's last task id (2; the owner acts in one position, so
 # the step's offers are not read), the case's data (1), the step's clock stopped (1), the flow moving on (7,
 # viewflow's own: the decision, the step done, the gateway and the next step each created and linked, the gateway
-# done; the flow lock is the process row already held, the gateway needs no savepoint), one read of the tasks the
-# move created and of the open steps (1), the new step routed (2: assignment, offer), its clock started (1) and the
-# audit event (3: the chain head with the case's last event, the event, the head), inside the test's transaction
-# (2 savepoint statements).
-STEP_QUERIES = 20
+# done; the flow lock is the process row already held, the gateway needs no savepoint, and the next step is inserted
+# already assigned, as one person can do it), one read of the tasks the move created and of the open steps (1), the
+# next step's offer (1), its clock started (1) and the audit event (3: the chain head with the case's last event, the
+# event, the head), inside the test's transaction (2 savepoint statements).
+STEP_QUERIES = 19
 
 
 def _available(org: dict[str, User], rt: SopVersion, scan) -> Case:
@@ -41,6 +41,9 @@ def test_completing_a_step_takes_a_fixed_number_of_queries(org, sop_library, sca
     with django_assert_num_queries(STEP_QUERIES):
         task_complete(task_id=task.pk, acting_user=org["kasubbag.rt"], data=FIRST_STEP)
     assert open_steps(case) == ["persetujuan"]
+    approval = task_at(case, "persetujuan")  # only the Kabag RT can approve: assigned to him as it was created
+    assert (approval.status, approval.owner_id) == ("ASSIGNED", org["kabag.rt"].pk)
+    assert approval.assigned is not None and list(approval.offers.values_list("position_id", flat=True))
 
 
 def test_a_day_off_added_through_the_calendar_moves_the_next_steps_due_moment(org, sop_library, scan):
