@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+
+from workflows.kept import KeptTables
 
 from .models import Delegation, OrgChartStamp, Position, PositionHolding, Unit, User
 
@@ -153,69 +153,18 @@ class OrgChart:
         return {d.other_id for pk in set(user_ids) for d in self.delegations_from.get(pk, ()) if d.runs_on(on)}
 
 
-@dataclass
-class _Pin:
-    """The chart a block uses throughout: None until its first read, which calls `fill` (if given) to fix it along
-    with other reference data, or else reads the stamp."""
-
-    chart: OrgChart | None = None
-    fill: Callable[[], None] | None = None
+def _org_chart_stamp() -> uuid.UUID | None:
+    return OrgChartStamp.objects.filter(pk=1).values_list("stamp", flat=True).first()
 
 
-# The chart as last read in this process, with the stamp (cases.models.OrgChartStamp) it was read under; and the pin
-# of the running block, if any (`org_chart_pinned`).
-_loaded: tuple[uuid.UUID, OrgChart] | None = None
-_pin: ContextVar[_Pin | None] = ContextVar("org_chart_pin", default=None)
-
-
-def org_chart() -> OrgChart:
-    """The org chart as it is now: kept in the process and reused while its stamp has not changed (one query), read
-    again (five more) after any write to its tables in any process. Inside `org_chart_pinned`, the chart the
-    block's first read fixed."""
-    pin = _pin.get()
-    if pin is not None and pin.chart is None and pin.fill is not None:
-        pin.fill()
-    if pin is not None and pin.chart is not None:
-        return pin.chart
-    # The stamp is read before the tables: data read after it is at least as new as the stamp says.
-    chart = org_chart_under(OrgChartStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
-    if pin is not None:
-        pin.chart = chart
-    return chart
-
-
-def org_chart_under(stamp: uuid.UUID | None) -> OrgChart:
-    """The chart kept under `stamp`, just read from OrgChartStamp (None: no stamp row, so nothing is kept)."""
-    global _loaded
-    loaded = _loaded
-    if stamp is not None and loaded is not None and loaded[0] == stamp:
-        return loaded[1]
-    chart = OrgChart.read()
-    if stamp is not None:
-        _loaded = (stamp, chart)
-    return chart
-
-
-@contextmanager
-def org_chart_pinned(*, fill: Callable[[], None] | None = None) -> Iterator[None]:
-    """Use one chart throughout a block that changes no part of it (a step of a case, a page): the one its first
-    read finds (or `fill` fixes with `org_chart_pin`), so later reads ask for no stamp. Nested blocks keep the outer
-    block's chart."""
-    if _pin.get() is not None:
-        yield
-        return
-    token = _pin.set(_Pin(fill=fill))
-    try:
-        yield
-    finally:
-        _pin.reset(token)
-
-
-def org_chart_pin(chart: OrgChart) -> None:
-    """Fix the running block's chart, unless a read already did."""
-    pin = _pin.get()
-    if pin is not None and pin.chart is None:
-        pin.chart = chart
+# The chart, kept per process behind cases.models.OrgChartStamp (see workflows.kept): `org_chart()` as it is now (one
+# query while unchanged, five more after a change), `org_chart_under(stamp)` for a stamp just read,
+# `org_chart_pinned()` for a block that changes none of it, and `org_chart_pin(chart)` to fix that block's chart.
+_KEPT: KeptTables[OrgChart] = KeptTables("org_chart", read_stamp=_org_chart_stamp, load=OrgChart.read)
+org_chart = _KEPT.current
+org_chart_under = _KEPT.under
+org_chart_pinned = _KEPT.pinned
+org_chart_pin = _KEPT.pin
 
 
 def _definitive_holders(position_ids: Iterable[int], on: datetime.date) -> dict[int, int]:

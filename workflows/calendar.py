@@ -48,13 +48,12 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .kept import KeptTables
 from .sop_schema import DURATION_PATTERN
 
 if TYPE_CHECKING:
@@ -403,70 +402,21 @@ def calendar_data_load() -> CalendarData:
     )
 
 
-@dataclass
-class _Pin:
-    """The tables a block uses throughout: None until its first read, which calls `fill` (if given) to fix them
-    along with other reference data, or else reads the stamp."""
-
-    data: CalendarData | None = None
-    fill: Callable[[], None] | None = None
-
-
-# The tables as last loaded in this process, with the stamp (workflows.models.CalendarStamp) they were loaded under;
-# and the pin of the running block, if any (`calendar_data_pinned`).
-_loaded: tuple[uuid.UUID, CalendarData] | None = None
-_pin: ContextVar[_Pin | None] = ContextVar("calendar_data_pin", default=None)
-
-
-def calendar_data_current() -> CalendarData:
-    """The calendar tables as they are now: kept in the process and reused while the calendar stamp has not changed
-    (one query), read again (five more) after any change to them in any process. Inside `calendar_data_pinned`, the
-    tables the block's first read fixed."""
+def _calendar_stamp() -> uuid.UUID | None:
     from .models import CalendarStamp
 
-    pin = _pin.get()
-    if pin is not None and pin.data is None and pin.fill is not None:
-        pin.fill()
-    if pin is not None and pin.data is not None:
-        return pin.data
-    # The stamp is read before the tables: data read after it is at least as new as the stamp says.
-    data = calendar_data_under(CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first())
-    if pin is not None:
-        pin.data = data
-    return data
+    return CalendarStamp.objects.filter(pk=1).values_list("stamp", flat=True).first()
 
 
-def calendar_data_under(stamp: uuid.UUID | None) -> CalendarData:
-    """The tables kept under `stamp`, just read from CalendarStamp (None: no stamp row, so nothing is kept)."""
-    global _loaded
-    loaded = _loaded
-    if stamp is not None and loaded is not None and loaded[0] == stamp:
-        return loaded[1]
-    data = calendar_data_load()
-    if stamp is not None:
-        _loaded = (stamp, data)
-    return data
-
-
-@contextmanager
-def calendar_data_pinned(*, fill: Callable[[], None] | None = None) -> Iterator[None]:
-    """Use one calendar throughout a block that changes no part of it: the tables its first read finds (or `fill`
-    fixes with `calendar_data_pin`). Nested blocks keep the outer block's tables."""
-    if _pin.get() is not None:
-        yield
-        return
-    token = _pin.set(_Pin(fill=fill))
-    try:
-        yield
-    finally:
-        _pin.reset(token)
-
-
-def calendar_data_pin(data: CalendarData) -> None:
-    """Fix the running block's tables, unless a read already did."""
-    pin = _pin.get()
-    if pin is not None and pin.data is None:
-        pin.data = data
+# The tables, kept per process behind workflows.models.CalendarStamp (see workflows.kept): `calendar_data_current()`
+# as they are now (one query while unchanged, five more after a change), `calendar_data_under(stamp)` for a stamp
+# just read, `calendar_data_pinned()` for a block that changes none of them, and `calendar_data_pin(data)` to fix
+# that block's tables.
+_KEPT: KeptTables[CalendarData] = KeptTables("calendar_data", read_stamp=_calendar_stamp, load=calendar_data_load)
+calendar_data_current = _KEPT.current
+calendar_data_under = _KEPT.under
+calendar_data_pinned = _KEPT.pinned
+calendar_data_pin = _KEPT.pin
 
 
 def calendar_for_unit(unit: Unit | None, *, data: CalendarData | None = None) -> WorkingCalendar:
