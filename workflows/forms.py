@@ -65,6 +65,7 @@ class InstructionsField(forms.ModelMultipleChoiceField):
     def clean(self, value: Any) -> list[str]:
         if isinstance(value, str):
             value = [value]
+        validate_text(value or [])  # before the codes are looked up: the database takes no lone surrogate
         return [instruction.code for instruction in super().clean(value)]
 
 

@@ -297,3 +297,11 @@ def test_an_sop_with_an_over_long_title_or_step_id_is_refused_with_its_line(tmp_
     assert (problem.field, problem.line) == ("title", title_line)
     assert not result.registered
     assert not SopVersion.objects.filter(code="BU-RT-04").exists()
+
+
+def test_an_instruction_code_that_is_not_text_is_refused_before_any_lookup(db):
+    """A lone surrogate cannot even be sent to PostgreSQL: the form must say so itself (found by the test above)."""
+    step = next(step for code, step in STEPS if code == "BU-ADM-01" and step["id"] == "disposisi")
+    form = step_form_class(step)({"instruksi": ["\ud800"]}, {})
+    assert not form.is_valid()
+    assert form.errors["instruksi"] == [str(MSG_NOT_TEXT)]
