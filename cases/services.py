@@ -24,7 +24,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 from workflows import sla
 from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for, process_lock
-from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class, step_form_class
+from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer, sop_version_kept
 from workflows.routing import route_tasks, routing_as_created
 from workflows.sop_schema import CASE_COLUMNS
@@ -611,7 +611,7 @@ def task_complete(
             raise errors.ApplicationError(errors.TASK_TAKEN, params={"owner": task.owner})
         raise errors.PermissionDenied(errors.TASK_NOT_YOURS)
     step = case.sop_version.step(task.flow_task.name)
-    form = step_form_class(step)(data, files or {})
+    form = case.sop_version.step_form_class(step["id"])(data, files or {})
     if not form.is_valid():
         raise errors.ApplicationError(errors.STEP_FORM_INVALID, errors=form.errors)
 

@@ -43,6 +43,16 @@ class SopVersion(models.Model):
                 return step
         raise KeyError(step_id)
 
+    def step_form_class(self, step_id: str) -> type:
+        """The form of a step (workflows.forms.step_form_class), built once for this loaded version: a version never
+        changes, and services share one instance of it per process (`sop_version_kept`)."""
+        from .forms import step_form_class
+
+        built = self.__dict__.setdefault("_step_forms", {})
+        if step_id not in built:
+            built[step_id] = step_form_class(self.step(step_id))
+        return built[step_id]
+
     @property
     def flow_class_name(self) -> str:
         """The attribute of `workflows.compiled` this version compiles to; unique per content."""
