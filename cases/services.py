@@ -26,7 +26,7 @@ from workflows.calendar import WorkingCalendar, calendar_for_unit
 from workflows.compiler import flow_class_for, process_lock
 from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_form_class
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer, sop_version_kept
-from workflows.routing import route_tasks, routing_as_created
+from workflows.routing import route_tasks, routing_as_created, tasks_inserted
 from workflows.sop_schema import CASE_COLUMNS
 
 from . import dispositions, errors, requesters
@@ -148,22 +148,30 @@ class FlowRest:
 _TASKS_WITH_PROCESS_STATUS = Task.objects.annotate(process_status=F("process__status")).order_by("pk")
 
 
-def _after_flow_moved(*, case: Case, after_task_id: int, acting_user: User) -> FlowRest:
+def _after_flow_moved(
+    *, case: Case, after_task_id: int, acting_user: User, inserted: list[Task] | None = None
+) -> FlowRest:
     """Route the steps the flow just created and open the children of new subcase steps.
 
     A subcase step that does not wait (or opens no child) is passed at once, which may create further steps, so
-    this repeats until the flow rests.
+    this repeats until the flow rests. `inserted`, the tasks a step's move inserted (`tasks_inserted`), spares the
+    first read: a compiled SOP has no parallel gateway (workflows.compiler), so its process holds one token, and
+    what the move of a completed step inserted is all of the process's open work.
     """
     opened: list[Case] = []
     routed_up_to = after_task_id
     while True:
-        tasks = list(
-            _TASKS_WITH_PROCESS_STATUS.filter(
-                Q(pk__gt=after_task_id) | Q(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"),
-                process_id=case.process_id,
+        if inserted is not None:
+            tasks, inserted = sorted(inserted, key=lambda t: t.pk), None
+            finished = any(t.flow_task_type == "END" for t in tasks)  # an End node finishes the process
+        else:
+            tasks = list(
+                _TASKS_WITH_PROCESS_STATUS.filter(
+                    Q(pk__gt=after_task_id) | Q(status__in=OPEN_TASK_STATUSES, flow_task_type="HUMAN"),
+                    process_id=case.process_id,
+                )
             )
-        )
-        finished = bool(tasks) and tasks[0].process_status == PROCESS.DONE
+            finished = bool(tasks) and tasks[0].process_status == PROCESS.DONE
         new = [
             t for t in tasks
             if t.pk > routed_up_to and t.status in (STATUS.NEW, STATUS.ASSIGNED)
@@ -640,7 +648,9 @@ def task_complete(
                 activation.assign(acting_user)
             activation.start(None)
             activation.execute()
-        rest = _after_flow_moved(case=case, after_task_id=task.last_task_id, acting_user=acting_user)
+        rest = _after_flow_moved(
+            case=case, after_task_id=task.last_task_id, acting_user=acting_user, inserted=tasks_inserted()
+        )
     _sync_lifecycle(case, rest)
     if case.status != before["status"]:
         case.save(update_fields=["status", "outcome_note", "closed_at"])

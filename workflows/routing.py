@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from viewflow.workflow.models import Task
@@ -87,7 +88,8 @@ def plan_route(*, case: Case, step_id: str) -> Route:
 @dataclass
 class _Moving:
     case: Case
-    created: list[tuple[Task, Route]] = field(default_factory=list)
+    created: list[tuple[Task, Route]] = field(default_factory=list)  # human tasks, with where they were routed
+    saved_new: list[Task] = field(default_factory=list)  # every task of the case's process inserted in the block
 
 
 _moving: ContextVar[_Moving | None] = ContextVar("routing_moving_case", default=None)
@@ -103,6 +105,21 @@ def routing_as_created(case: Case) -> Iterator[None]:
         yield
     finally:
         _moving.reset(token)
+
+
+def task_inserted(sender: type[Task], instance: Task, created: bool, **kwargs: Any) -> None:
+    """Receiver of viewflow Task's post_save (WorkflowsConfig.ready): inside `routing_as_created`, remember the
+    tasks viewflow inserts for the moving case (`tasks_inserted`)."""
+    moving = _moving.get()
+    if created and moving is not None and instance.process_id == moving.case.process_id:
+        moving.saved_new.append(instance)
+
+
+def tasks_inserted() -> list[Task] | None:
+    """The tasks viewflow has inserted for the moving case so far in `routing_as_created`, as it last saved them
+    (None outside such a block)."""
+    moving = _moving.get()
+    return list(moving.saved_new) if moving is not None else None
 
 
 def route_at_creation(task: Task) -> int | None:

@@ -20,10 +20,10 @@ FIRST_STEP = {"_keputusan": "ya", "kendaraan": "Toyota Innova DE 1234 AM"}
 # the step's offers are not read), the case's data (1), the step's clock stopped (1), the flow moving on (7,
 # viewflow's own: the decision, the step done, the gateway and the next step each created and linked, the gateway
 # done; the flow lock is the process row already held, the gateway needs no savepoint, and the next step is inserted
-# already assigned, as one person can do it), one read of the tasks the move created and of the open steps (1), the
-# next step's offer (1), its clock started (1) and the audit event (3: the chain head with the case's last event, the
+# already assigned, as one person can do it; what the move inserted is known without reading it back), the next
+# step's offer (1), its clock started (1) and the audit event (3: the chain head with the case's last event, the
 # event, the head), inside the test's transaction (2 savepoint statements).
-STEP_QUERIES = 19
+STEP_QUERIES = 18
 
 
 def _available(org: dict[str, User], rt: SopVersion, scan) -> Case:

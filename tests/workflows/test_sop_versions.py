@@ -22,7 +22,7 @@ from cases.models import Case, User
 from cases.services import task_complete
 from tests.builders import RT_HAPPY_PATH, open_tasks, start_vehicle_request
 from workflows import compiler
-from workflows.compiler import DECISION_SUFFIX, SopStep, flow_class_for, process_lock
+from workflows.compiler import DECISION_SUFFIX, DecisionGateway, SopStep, flow_class_for, process_lock
 from workflows.models import SopVersion
 from workflows.services import sop_library_load, sop_version_register
 from workflows.sops import load_sop_file
@@ -231,6 +231,16 @@ def test_compiled_flow_locks_the_process_row_unless_the_transaction_already_hold
         with flow_class.lock(4242):
             pass
     assert held.captured_queries == []
+
+
+def test_no_compiled_flow_forks_so_a_process_holds_one_token(sop_library):
+    """cases.services reads what a completed step's move inserted as all of the process's open work: that holds only
+    while no SOP compiles to a node that runs branches side by side."""
+    allowed = (SopStep, DecisionGateway, flow.StartHandle, flow.Handle, flow.End)
+    for version in sop_library.values():
+        nodes = flow_class_for(version).instance.nodes()
+        assert all(type(node) in allowed for node in nodes), version.code
+        assert all(len(list(node._outgoing())) <= 1 for node in nodes if not isinstance(node, DecisionGateway))
 
 
 @pytest.mark.parametrize("path", [RT_FILE, ADM_FILE], ids=["BU-RT-01", "BU-ADM-01"])
