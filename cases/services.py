@@ -127,8 +127,9 @@ def _apply_values(case: Case, values: dict[str, Any]) -> list[str]:
 
 @dataclass
 class FlowRest:
-    """Where the flow rests after it moved: the children opened on the way, and in one read, in creation order, the
-    process's tasks created by the move and its open human steps, with whether the process finished."""
+    """Where the flow rests after it moved: the children opened on the way; the process's tasks created by the move
+    and its open human steps, in creation order (read once, or known from what the move inserted); and whether the
+    process finished."""
 
     opened: list[Case]
     tasks: list[Task]
