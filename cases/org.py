@@ -80,6 +80,7 @@ class OrgChart:
         for child, parent in parents.items():
             self.children.setdefault(parent, []).append(child)
         self.positions = {p.pk: p for p in positions}
+        self.head_of_unit = {p.unit_id: p.pk for p in positions if p.is_head}
         self.positions_by_role: dict[str, list[_Position]] = {}
         for position in positions:
             for code in position.role_codes:
@@ -263,8 +264,7 @@ def positions_with_role(role_code: str, unit_id: int) -> list[int]:
 def unit_head_positions(unit_id: int) -> list[int]:
     """The head of the unit; failing that, of the nearest unit above (the supervisor a complaint goes to)."""
     chart = org_chart()
-    heads = {p.unit_id: p.pk for p in chart.positions.values() if p.is_head}
-    return next(([heads[u]] for u in chart.ancestry(unit_id) if u in heads), [])
+    return next(([chart.head_of_unit[u]] for u in chart.ancestry(unit_id) if u in chart.head_of_unit), [])
 
 
 def supervisor_position(position: Position) -> Position | None:

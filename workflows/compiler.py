@@ -24,6 +24,8 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.switch import SwitchActivation
 
+from cases.models import User
+
 from .approvals import approval_step
 from .models import SopVersion
 from .routing import route_at_creation
@@ -83,8 +85,6 @@ class SopStep(flow.View):
 
     def calc_owner(self, activation: Activation) -> Any:
         """The owner the task is created with, when a case service moves the flow (`routing_as_created`)."""
-        from cases.models import User
-
         owner_id = route_at_creation(activation.task)
         return User(pk=owner_id) if owner_id is not None else None
 

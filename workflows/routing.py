@@ -99,7 +99,8 @@ _moving: ContextVar[_Moving | None] = ContextVar("routing_moving_case", default=
 def routing_as_created(case: Case) -> Iterator[None]:
     """While the flow of `case` moves inside the block, its new human tasks are routed as viewflow creates them: one
     that a single person can do is inserted already assigned (`route_at_creation`, from the compiled step's
-    `calc_owner`), and `route_tasks` then only writes the offers. Saves a statement per new step."""
+    `calc_owner`), and `route_tasks` then only writes the offers. Every task viewflow inserts for the case is noted
+    too (`tasks_inserted`), so the move need not be read back. Saves a statement each."""
     token = _moving.set(_Moving(case))
     try:
         yield
