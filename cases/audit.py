@@ -17,6 +17,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from workflows.write_behind import execute_later, insert_later
+
 from .models import AuditChainHead, AuditEvent, Case, User
 
 GENESIS = "0" * 64
@@ -62,6 +64,9 @@ _HEAD_AND_CASE_LAST = (
 )
 
 
+_HEAD_MOVE = "UPDATE cases_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = 1"
+
+
 def _chain_ends(case_id: int | None) -> tuple[int, str, int | None, str | None]:
     """Lock the chain head and read the global chain's end (sequence, hash) and the case's (None before its first
     event, or without a case)."""
@@ -90,7 +95,8 @@ def audit_append(
     attachment_hashes: Iterable[str] = (),
 ) -> AuditEvent:
     """Append one event. Call inside the transaction of the change it records, holding the case row's lock (as every
-    case service does): the case's last event is read in the same statement that takes the chain head."""
+    case service does): the case's last event is read in the same statement that takes the chain head. Inside
+    `write_behind`, the event and the head's move are held (the event then has no primary key)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_append must run inside the transaction of the change it records")
     last_seq, last_hash, case_last_seq, case_last_hash = _chain_ends(case.pk if case is not None else None)
@@ -114,8 +120,8 @@ def audit_append(
         global_prev_hash=last_hash or GENESIS,
     )
     event.hash = _event_hash(event)
-    event.save(force_insert=True)
-    AuditChainHead.objects.filter(pk=1).update(last_seq=event.global_seq, last_hash=event.hash)
+    insert_later(AuditEvent, [event])
+    execute_later(_HEAD_MOVE, [event.global_seq, event.hash])
     return event
 
 

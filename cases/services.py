@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
@@ -28,6 +28,7 @@ from workflows.forms import DECISION_FIELD, NOTE_FIELD, KelengkapanForm, intake_
 from workflows.models import Escalation, SlaClock, SopVersion, TaskOffer, sop_version_kept
 from workflows.routing import route_tasks, routing_as_created, tasks_inserted
 from workflows.sop_schema import CASE_COLUMNS
+from workflows.write_behind import save_later, write_behind
 
 from . import dispositions, errors, requesters
 from .access import acting_for_task, can_view_case, intake_position, may_start_sop, supervising
@@ -35,8 +36,9 @@ from .audit import audit_append
 from .models import Attachment, Case, Comment, Disposition, DispositionInstruction, Position, Unit, User
 from .notifications import notify
 from .org import Acting, acting_positions, positions_with_role, unit_subtree_ids
-from .reference import STAMPS, reference_data_pin, reference_data_pinned
+from .reference import reference_data_pin, reference_data_pinned
 from .skm import survey_offer
+from .step_lock import lock_step
 from .uploads import clean_upload_name, content_extension
 
 OPEN_TASK_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
@@ -521,32 +523,19 @@ def complaint_file(
     return complaint
 
 
-# The reads of `_lock_task`, built once: the case with its process and unit and the stamps of the reference data, and
-# the task with its clock and the id of the process's last task. The SOP version comes from the process's memo
-# (`sop_version_kept`).
-_CASE_FOR_TASK = (
-    Case.objects.select_for_update(of=("self", "process"))
-    .select_related("unit", "process")
-    .annotate(sop_content_hash=F("sop_version__content_hash"), **STAMPS)
-)
-_TASK_WITH_LAST = Task.objects.select_related("clock").annotate(
-    last_task_id=Subquery(Task.objects.filter(process_id=OuterRef("process_id")).order_by("-pk").values("pk")[:1])
-)
-
-
 def _lock_task(task_id: int) -> tuple[Case, Task]:
     """Lock the case and its process row first (every service locks the case, so there is one lock order), then
     read the task fresh, with its SLA clock if it has one and the id of the process's last task (`last_task_id`).
+    The SOP version comes from the process's memo (`sop_version_kept`); the reference data are pinned by the stamps
+    read with the case.
 
     The process row lock is viewflow's flow lock: inside `process_lock.held` the flow takes it without a statement.
     """
-    case = _CASE_FOR_TASK.get(process_id=Subquery(Task.objects.filter(pk=task_id).values("process_id")))
-    case.sop_version = sop_version_kept(case.sop_version_id, case.sop_content_hash)
-    reference_data_pin(calendar_stamp=case.calendar_stamp, org_chart_stamp=case.org_chart_stamp)
-    # Read once the case lock is held: the last task id then counts every task an earlier holder created.
-    task = _TASK_WITH_LAST.get(pk=task_id)
-    task.process = case.process
-    return case, task
+    locked = lock_step(task_id)
+    case = locked.case
+    case.sop_version = sop_version_kept(case.sop_version_id, locked.sop_content_hash)
+    reference_data_pin(calendar_stamp=locked.calendar_stamp, org_chart_stamp=locked.org_chart_stamp)
+    return case, locked.task
 
 
 def _require_task_open(task: Task) -> None:
@@ -603,13 +592,16 @@ def task_release(*, task_id: int, acting_user: User) -> Task:
 
 @transaction.atomic
 @reference_data_pinned()
+@write_behind()
 def task_complete(
     *, task_id: int, acting_user: User, data: dict[str, Any], files: dict[str, Any] | None = None
 ) -> Case:
     """Complete a step with its form (fields, attachments, decision) and move the case to the next step(s).
 
     An unassigned step offered to the user is claimed in the same act. Of two people completing the same step at
-    once, the second waits for the first's case lock and then finds the step done.
+    once, the second waits for the first's case lock and then finds the step done. Writes that return nothing (the
+    case's data, the clock stop, the decision, the offers, the audit event) are held and go to the database with the
+    next statement (`workflows.write_behind`).
     """
     case, task = _lock_task(task_id)
     _require_open(case)
@@ -627,9 +619,9 @@ def task_complete(
     before = {"status": case.status, "owner": task.owner_id}
     values = form.values()
     decision = form.cleaned_data.get(DECISION_FIELD)
-    changed = _apply_values(case, values)
-    # Routing of the next steps reads case.data (e.g. the position a disposition goes to): save it first.
-    case.save(update_fields=changed)
+    # Held until the next statement (the case row is locked, so its update cannot miss). Routing of the next steps
+    # reads case.data (e.g. the position a disposition goes to) from this instance.
+    save_later(case, _apply_values(case, values))
     _deadline_from_field(case, values)
     if step.get("disposition") and values.get(step["disposition"]["to"]):
         _record_step_disposition(case=case, step=step, values=values, giver=acting, user=acting_user)
@@ -643,7 +635,7 @@ def task_complete(
             process = task.process
             if decision:
                 process.data.setdefault("decisions", {})[step["id"]] = decision
-                process.save(update_fields=["data"])
+                save_later(process, ["data"])
             activation = task.flow_task.activation_class(task)
             if task.status == STATUS.NEW:
                 activation.assign(acting_user)
@@ -653,7 +645,7 @@ def task_complete(
             case=case, after_task_id=task.last_task_id, acting_user=acting_user, inserted=tasks_inserted()
         )
     _sync_lifecycle(case, rest)
-    if case.status != before["status"]:
+    if case.status != before["status"]:  # saved at once: django-fsm's concurrent check follows the saved status
         case.save(update_fields=["status", "outcome_note", "closed_at"])
     audit_append(
         action="step_completed",

@@ -16,6 +16,7 @@ from cases.models import Case
 from cases.org import positions_with_role, supervisor_position, unit_head_positions, users_acting_in
 
 from .models import TaskOffer
+from .write_behind import insert_later
 
 
 def step_positions(*, case: Case, role_code: str) -> list[int]:
@@ -146,7 +147,7 @@ def route_tasks(*, case: Case, tasks: Iterable[Task]) -> None:
         offers.extend(TaskOffer(task=task, position_id=p) for p in route.positions)
         if route.owner_id is not None and task.owner_id != route.owner_id:
             _assign(task, route.owner_id)
-    TaskOffer.objects.bulk_create(offers)
+    insert_later(TaskOffer, offers)
 
 
 def _assign(task: Task, user_id: int) -> None:

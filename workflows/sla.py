@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from .calendar import WorkingCalendar, calendar_for_unit, parse_budget
 from .models import SlaClock
+from .write_behind import save_later
 
 DERAJAT_DEADLINES = {"sangat_segera": "1d", "segera": "2d", "biasa": "5d"}
 ZERO = datetime.timedelta(0)
@@ -189,7 +190,7 @@ def clock_pause(clock: SlaClock, *, at: datetime.datetime) -> None:
     clock.ledger[-1][1] = at.isoformat()
     clock.state = SlaClock.State.PAUSED
     clock.due_at = clock.warn_at = clock.next_rung_at = None
-    clock.save(update_fields=["ledger", "state", "due_at", "warn_at", "next_rung_at"])
+    save_later(clock, ["ledger", "state", "due_at", "warn_at", "next_rung_at"])
 
 
 def clock_resume(clock: SlaClock, *, at: datetime.datetime, calendar: WorkingCalendar | None = None) -> None:
@@ -206,7 +207,7 @@ def clock_resume(clock: SlaClock, *, at: datetime.datetime, calendar: WorkingCal
             clock.due_override, max(ZERO, calendar.office_time_between(paused_since, at))
         )
     schedule(clock, calendar)
-    clock.save(update_fields=["ledger", "state", "due_override", *SCHEDULE_FIELDS])
+    save_later(clock, ["ledger", "state", "due_override", *SCHEDULE_FIELDS])
 
 
 def close_of_office(calendar: WorkingCalendar, day: datetime.date) -> datetime.datetime:
@@ -226,7 +227,7 @@ def clock_set_due(clock: SlaClock, *, due: datetime.datetime, calendar: WorkingC
         raise ValueError(f"Only a running clock can get a new due moment; this one is {clock.state}.")
     clock.due_override = due
     schedule(clock, calendar or calendar_for_unit(clock.case.unit))
-    clock.save(update_fields=["due_override", *SCHEDULE_FIELDS])
+    save_later(clock, ["due_override", *SCHEDULE_FIELDS])
 
 
 def clock_stop(clock: SlaClock, *, at: datetime.datetime) -> None:
@@ -238,7 +239,7 @@ def clock_stop(clock: SlaClock, *, at: datetime.datetime) -> None:
     clock.state = SlaClock.State.STOPPED
     clock.stopped_at = at
     clock.next_rung_at = None
-    clock.save(update_fields=["ledger", "state", "stopped_at", "next_rung_at"])
+    save_later(clock, ["ledger", "state", "stopped_at", "next_rung_at"])
 
 
 def clocks_stop(clocks: Iterable[SlaClock], *, at: datetime.datetime) -> None:
