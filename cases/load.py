@@ -835,31 +835,35 @@ class _Restore:
         return self.foreign_keys + [statement for job in self.jobs.values() for statement in job]
 
     def run(self) -> None:
-        """Put everything back, in parallel jobs when the drop is committed; inside a transaction, where other
-        connections cannot see the dropped tables' state, one after the other on this connection."""
-        if connection.in_atomic_block:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem = %s", [RESTORE_WORK_MEM])
-                for statement in self.statements():
-                    cursor.execute(statement)
-            return
         with connection.cursor() as cursor:
             for statement in self.foreign_keys:
                 cursor.execute(statement)
-            # Largest tables first, so that the small ones fill in at the end.
-            cursor.execute(
-                "SELECT t FROM unnest(%s::text[]) t ORDER BY pg_relation_size(t::regclass) DESC", [list(self.jobs)]
-            )
-            order = [table for (table,) in cursor.fetchall()]
-        with ThreadPoolExecutor(RESTORE_JOBS) as pool:
-            failures = [f.exception() for f in [pool.submit(_run_job, self.jobs[table]) for table in order]]
-        for failure in failures:
-            if failure is not None:
-                raise failure
+        _per_table(self.jobs)
+
+
+def _per_table(jobs: dict[str, list[str]]) -> None:
+    """Run each table's statements in order: in RESTORE_JOBS parallel jobs, the largest tables first, when the tables'
+    state is committed; inside a transaction, whose changes other connections cannot see, one after the other on this
+    connection."""
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = %s", [RESTORE_WORK_MEM])
+            for statements in jobs.values():
+                for statement in statements:
+                    cursor.execute(statement)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t FROM unnest(%s::text[]) t ORDER BY pg_relation_size(t::regclass) DESC", [list(jobs)])
+        order = [table for (table,) in cursor.fetchall()]
+    with ThreadPoolExecutor(RESTORE_JOBS) as pool:
+        failures = [f.exception() for f in [pool.submit(_run_job, jobs[table]) for table in order]]
+    for failure in failures:
+        if failure is not None:
+            raise failure
 
 
 def _run_job(statements: list[str]) -> None:
-    """Run statements on a connection of their own (autocommit): one job of the parallel restore."""
+    """Run statements on a connection of their own (autocommit): one job of `_per_table`."""
     own = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         with own.cursor() as cursor:
@@ -940,12 +944,10 @@ def constraints_deferred() -> Iterator[None]:
 
 def analyze() -> None:
     """Refresh the planner statistics of the tables a load fills (PostgreSQL plans with stale ones until autovacuum
-    gets to them, e.g. estimating one open step where there are thousands)."""
+    gets to them, e.g. estimating one open step where there are thousands), two tables at a time."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        for table in COLUMNS:
-            cursor.execute(f"ANALYZE {table}")  # noqa: S608 - fixed table names
+    _per_table({table: [f"ANALYZE {table}"] for table in COLUMNS})
 
 
 def default_open_share(cases: int) -> float:
