@@ -145,6 +145,10 @@ def _schema() -> list[tuple[str, str, str]]:
         return cursor.fetchall()
 
 
+# Committed, so that the tables are rebuilt in parallel on connections of their own (inside a transaction they are
+# rebuilt one after the other on the test's connection, as in the next test).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.integration
 def test_a_load_with_deferred_constraints_ends_with_every_key_and_index_back(org, sop_library):
     before = _schema()
     assert any("FOREIGN KEY" in definition for _, _, definition in before)

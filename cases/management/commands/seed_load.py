@@ -78,11 +78,15 @@ class Command(BaseCommand):
                 result = seed_load(cases=cases, batch_size=options["batch"], seed=options["seed"], progress=bar.update)
             else:
                 result = self._parallel(cases, jobs, options, bar)
+            loaded = time.monotonic()
+        rebuilt = time.monotonic()
         analyze()
-        seconds = time.monotonic() - started
+        ended = time.monotonic()
+        seconds = ended - started
         self.stdout.write(
             f"{result.cases} cases, {result.tasks} tasks, {result.clocks} SLA clocks, {result.dispositions} "
-            f"dispositions, {result.events} audit events in {seconds:.1f} s ({result.cases / seconds:.0f} cases/s)"
+            f"dispositions, {result.events} audit events in {seconds:.1f} s ({result.cases / seconds:.0f} cases/s): "
+            f"rows {loaded - started:.1f} s, keys and indexes {rebuilt - loaded:.1f} s, ANALYZE {ended - rebuilt:.1f} s"
         )
 
     def _parallel(self, cases: int, jobs: int, options: dict[str, Any], bar: tqdm) -> LoadResult:
