@@ -22,6 +22,7 @@ from viewflow.workflow.models import Process, Task
 
 from workflows.models import CalendarStamp, SlaClock, SopVersion
 from workflows.rows import Columns, Value
+from workflows.write_behind import sends_statements_together
 
 from .models import Case, OrgChartStamp, Unit
 
@@ -88,7 +89,7 @@ def _reads(vendor: str) -> _Reads:
 
 def _rows(connection: BaseDatabaseWrapper, reads: _Reads, task_id: int) -> tuple[tuple | None, tuple | None]:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if sends_statements_together(connection):
             cursor.execute(f"{reads.case_sql};\n{reads.task_sql}", [task_id, task_id])
             case_row = cursor.fetchone()
             cursor.cursor.nextset()

@@ -51,7 +51,7 @@ class _Held:
         if not statements:
             return
         with self.connection.cursor() as cursor:
-            if _joins(self.connection):
+            if sends_statements_together(self.connection):
                 cursor.execute(*_joined(statements))
             else:
                 for sql, params in statements:
@@ -62,8 +62,9 @@ class _Held:
         if not self.statements:
             return execute(sql, params, many, context)
         cursor = context["cursor"].cursor
-        if many or isinstance(params, dict) or not _joins(self.connection) or getattr(cursor, "name", None):
-            self.send()  # executemany, named parameters or a server-side cursor: no carrying
+        together = sends_statements_together(self.connection)
+        if many or isinstance(params, dict) or not together or getattr(cursor, "name", None):
+            self.send()  # executemany, named parameters, another database or a server-side cursor: no carrying
             return execute(sql, params, many, context)
         statements = self.take()
         if params is None:  # a statement sent without parameters gets its % signs escaped once it has some
@@ -78,7 +79,8 @@ class _Held:
 _held: ContextVar[_Held | None] = ContextVar("write_behind", default=None)
 
 
-def _joins(connection: BaseDatabaseWrapper) -> bool:
+def sends_statements_together(connection: BaseDatabaseWrapper) -> bool:
+    """Whether one execute may carry several statements (psycopg's client-side binding), each with its own result."""
     return connection.vendor == "postgresql"
 
 
@@ -126,6 +128,7 @@ def _has_save_receivers(model: type[models.Model]) -> bool:
     return pre_save.has_listeners(model) or post_save.has_listeners(model)
 
 
+# The statements are built once per database vendor (the cache key), whose quoting they use.
 @functools.cache
 def _update_sql(model: type[models.Model], names: tuple[str, ...], vendor: str) -> tuple[str, list[models.Field]]:
     meta = model._meta
