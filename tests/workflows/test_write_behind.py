@@ -131,7 +131,7 @@ def test_outside_a_block_and_for_models_with_save_receivers_writes_go_at_once(bo
     assert (box.label, box.order) == ("Langsung", 7)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_block_needs_a_transaction():
     with pytest.raises(RuntimeError), write_behind():
         pass
